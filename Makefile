@@ -1,0 +1,34 @@
+# The two commands of the README: `make run` and `make test`. Everything else builds on them.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# Tests never need a real secret; the service itself refuses to start without one when DEBUG is off.
+TEST_ENV := SECRET_KEY=insecure-test-only-key
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(VENV)/.installed
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py load_sourced_fixtures
+	DEBUG=1 $(BIN)/python manage.py runserver --noreload 127.0.0.1:$(PORT)
+
+test: $(VENV)/.installed
+	$(TEST_ENV) $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(TEST_ENV) $(BIN)/python manage.py check
+	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -1,0 +1,322 @@
+"""The domain: incidents with their weapons, citations of sources, actors and tags.
+
+Rules that a single row can check live in each model's `clean()` and, where the database can hold
+them, in named constraints. Rules across rows (a published incident needs a citation) and derived
+values (`version`, `weapons_total`, `reported_on`) are kept by `incidents.services`.
+"""
+
+import datetime
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, URLValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+from incidents.choices import (
+    ActorKind,
+    Credibility,
+    DatePrecision,
+    GeoPrecision,
+    IncidentType,
+    Reliability,
+    SourceType,
+    Stance,
+    Status,
+    Verification,
+    WeaponCategory,
+)
+from incidents.history import HistoricalChangeBase
+
+SUMMARY_MAX_LENGTH = 10_000
+http_url_validator = URLValidator(schemes=["http", "https"], message="Enter an http or https URL.")
+
+
+def history(**kwargs) -> HistoricalRecords:
+    """History for a model, with the change id the services stamp on every row."""
+    return HistoricalRecords(bases=[HistoricalChangeBase], **kwargs)
+
+
+def not_in_future(value: datetime.date) -> None:
+    if value is not None and value > timezone.localdate():
+        raise ValidationError("Date cannot be in the future.", code="future_date")
+
+
+def first_day_of_precision(day: datetime.date, precision: str) -> datetime.date:
+    """A month- or year-precise date is stored as the first day of its month or year."""
+    if precision == DatePrecision.MONTH:
+        return day.replace(day=1)
+    if precision == DatePrecision.YEAR:
+        return day.replace(month=1, day=1)
+    return day
+
+
+class Tag(models.Model):
+    """A free label, addressed by its slug; created on first use."""
+
+    slug = models.SlugField("slug", max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = "tag"
+        verbose_name_plural = "tags"
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Actor(models.Model):
+    """A group or person that a source names in connection with incidents."""
+
+    name = models.CharField("name", max_length=200)
+    kind = models.CharField("kind", max_length=32, choices=ActorKind.choices, default=ActorKind.UNKNOWN)
+    created_at = models.DateTimeField("created at", auto_now_add=True)
+    updated_at = models.DateTimeField("updated at", auto_now=True)
+
+    history = history()
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = "actor"
+        verbose_name_plural = "actors"
+        constraints = [
+            models.UniqueConstraint(fields=["name", "kind"], name="actor_unique_name_kind"),
+            models.CheckConstraint(condition=Q(kind__in=ActorKind.values), name="actor_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class Source(models.Model):
+    """A published document (article, statement, court record) that incidents cite."""
+
+    url = models.URLField("URL", max_length=1000, unique=True, validators=[http_url_validator])
+    title = models.CharField("title", max_length=500, blank=True)
+    publisher = models.CharField("publisher", max_length=200)
+    published_on = models.DateField("published on", null=True, blank=True, validators=[not_in_future])
+    source_type = models.CharField("source type", max_length=32, choices=SourceType.choices, default=SourceType.NEWS)
+    language = models.CharField("language", max_length=16, blank=True, help_text="BCP 47 code, e.g. fi, sv, en.")
+    archived_url = models.URLField("archived URL", max_length=1000, blank=True, validators=[http_url_validator])
+    archived_at = models.DateTimeField("archived at", null=True, blank=True)
+    reliability = models.CharField(
+        "reliability", max_length=1, choices=Reliability.choices, default=Reliability.F, help_text="Admiralty scale."
+    )
+    created_at = models.DateTimeField("created at", auto_now_add=True)
+    updated_at = models.DateTimeField("updated at", auto_now=True)
+
+    history = history()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "source"
+        verbose_name_plural = "sources"
+        constraints = [
+            models.CheckConstraint(condition=Q(source_type__in=SourceType.values), name="source_type_valid"),
+            models.CheckConstraint(condition=Q(reliability__in=Reliability.values), name="source_reliability_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.publisher}: {self.title or self.url}"
+
+
+class Incident(models.Model):
+    """One reported event involving weapons, or one public claim of diversion, with its evidence."""
+
+    uid = models.UUIDField("UID", default=uuid.uuid4, unique=True, editable=False)
+    version = models.PositiveIntegerField("version", default=1, editable=False)
+    title = models.CharField("title", max_length=200)
+    summary = models.TextField("summary", blank=True, validators=[MaxLengthValidator(SUMMARY_MAX_LENGTH)])
+    incident_type = models.CharField("incident type", max_length=16, choices=IncidentType.choices)
+    occurred_on = models.DateField("occurred on", validators=[not_in_future])
+    date_precision = models.CharField(
+        "date precision", max_length=8, choices=DatePrecision.choices, default=DatePrecision.DAY
+    )
+    reported_on = models.DateField(
+        "reported on", null=True, blank=True, editable=False, help_text="Earliest publication date among its sources."
+    )
+    country = CountryField("country")
+    admin1 = models.CharField("region", max_length=200, blank=True)
+    place = models.CharField("place", max_length=200, blank=True)
+    latitude = models.DecimalField(
+        "latitude",
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        "longitude",
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    geo_precision = models.CharField("geo precision", max_length=8, choices=GeoPrecision.choices, null=True, blank=True)
+    geocode_provider = models.CharField("geocoded by", max_length=32, blank=True)
+    geocode_query = models.CharField("geocode query", max_length=500, blank=True)
+    geocoded_at = models.DateTimeField("geocoded at", null=True, blank=True)
+    geocode_warning = models.CharField("geocode warning", max_length=500, blank=True)
+    verification = models.CharField(
+        "verification", max_length=16, choices=Verification.choices, default=Verification.REPORTED
+    )
+    status = models.CharField("status", max_length=16, choices=Status.choices, default=Status.DRAFT)
+    weapons_total = models.PositiveIntegerField("weapons total", default=0, editable=False)
+    actors = models.ManyToManyField(Actor, through="IncidentActor", related_name="incidents", blank=True)
+    tags = models.ManyToManyField(Tag, through="IncidentTag", related_name="incidents", blank=True)
+    created_at = models.DateTimeField("created at", auto_now_add=True)
+    updated_at = models.DateTimeField("updated at", auto_now=True)
+
+    history = history()
+
+    class Meta:
+        ordering = ["-occurred_on", "-id"]
+        verbose_name = "incident"
+        verbose_name_plural = "incidents"
+        indexes = [
+            models.Index(fields=["country", "occurred_on"], name="incident_country_occurred"),
+            models.Index(fields=["occurred_on"], name="incident_occurred"),
+            models.Index(fields=["updated_at"], name="incident_updated"),
+            models.Index(fields=["latitude", "longitude"], name="incident_coordinates"),
+            models.Index(fields=["status"], name="incident_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="incident_coordinates_in_pairs",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="incident_latitude_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="incident_longitude_in_range",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="incident_version_positive"),
+            models.CheckConstraint(condition=Q(incident_type__in=IncidentType.values), name="incident_type_valid"),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="incident_status_valid"),
+            models.CheckConstraint(
+                condition=Q(verification__in=Verification.values), name="incident_verification_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(date_precision__in=DatePrecision.values), name="incident_date_precision_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(geo_precision__isnull=True) | Q(geo_precision__in=GeoPrecision.values),
+                name="incident_geo_precision_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+    def clean(self) -> None:
+        """Normalise the date to its precision; coordinates come in pairs with a precision."""
+        if self.occurred_on and self.date_precision:
+            self.occurred_on = first_day_of_precision(self.occurred_on, self.date_precision)
+        errors = {}
+        if (self.latitude is None) != (self.longitude is None):
+            missing = "longitude" if self.longitude is None else "latitude"
+            errors[missing] = "Latitude and longitude must be given together."
+        elif self.has_coordinates and not self.geo_precision:
+            errors["geo_precision"] = "Coordinates need a geo precision (exact, locality, region or country)."
+        elif not self.has_coordinates and self.geo_precision:
+            errors["geo_precision"] = "Geo precision must be empty when there are no coordinates."
+        if errors:
+            raise ValidationError(errors)
+
+
+class WeaponItem(models.Model):
+    """One kind of weapon in an incident, with how many (null when the sources give no number)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="weapons", verbose_name="incident")
+    category = models.CharField("category", max_length=32, choices=WeaponCategory.choices)
+    description = models.CharField("description", max_length=500, blank=True)
+    quantity = models.PositiveIntegerField("quantity", null=True, blank=True, help_text="Empty when unknown.")
+    suspected_origin = CountryField("suspected origin", null=True, blank=True)
+    markings = models.CharField("markings", max_length=500, blank=True)
+
+    history = history()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "weapon"
+        verbose_name_plural = "weapons"
+        constraints = [
+            models.CheckConstraint(condition=Q(category__in=WeaponCategory.values), name="weapon_category_valid"),
+        ]
+
+    def __str__(self) -> str:
+        quantity = "?" if self.quantity is None else self.quantity
+        return f"{quantity} × {self.get_category_display()}"
+
+
+class Citation(models.Model):
+    """An incident citing a source, with the passage relied on and whether the source supports or disputes it."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="citations", verbose_name="incident")
+    # A cited source cannot be deleted (the API answers 409).
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations", verbose_name="source")
+    excerpt = models.TextField("excerpt", blank=True)
+    stance = models.CharField("stance", max_length=16, choices=Stance.choices, default=Stance.SUPPORTS)
+    credibility = models.PositiveSmallIntegerField(
+        "credibility", choices=Credibility.choices, default=Credibility.CANNOT_BE_JUDGED
+    )
+
+    history = history()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "citation"
+        verbose_name_plural = "citations"
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "source"], name="citation_unique_incident_source"),
+            models.CheckConstraint(condition=Q(stance__in=Stance.values), name="citation_stance_valid"),
+            models.CheckConstraint(
+                condition=Q(credibility__gte=1, credibility__lte=6), name="citation_credibility_1_6"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} cites {self.source_id} ({self.stance})"
+
+
+class IncidentActor(models.Model):
+    """The link of an incident to an actor (explicit, so that its changes have history)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="actor_links")
+    actor = models.ForeignKey(Actor, on_delete=models.PROTECT, related_name="incident_links")
+
+    history = history()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "incident actor"
+        verbose_name_plural = "incident actors"
+        constraints = [models.UniqueConstraint(fields=["incident", "actor"], name="incident_actor_unique")]
+
+
+class IncidentTag(models.Model):
+    """The link of an incident to a tag (explicit, so that its changes have history)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="tag_links")
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="incident_links")
+
+    history = history()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "incident tag"
+        verbose_name_plural = "incident tags"
+        constraints = [models.UniqueConstraint(fields=["incident", "tag"], name="incident_tag_unique")]

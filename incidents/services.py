@@ -1,0 +1,413 @@
+"""Every write of the domain, with its rules. The API, the admin and the commands all call these.
+
+Each function is one transaction and one recorded change (see `incidents.history`). It validates the
+final state of an incident *with* its weapons and citations before writing anything, keeps the
+derived values (`weapons_total`, `reported_on`) current, and raises `version` when, and only when,
+something the record returns has changed, so that repeating a write changes nothing.
+"""
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import transaction
+from django.utils import timezone
+
+from incidents.choices import GeoPrecision, Status
+from incidents.history import recorded_change
+from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentTag, Source, Tag, WeaponItem
+
+# What a caller may set on an incident; everything else is derived or read-only.
+INCIDENT_FIELDS = (
+    "title",
+    "summary",
+    "incident_type",
+    "occurred_on",
+    "date_precision",
+    "country",
+    "admin1",
+    "place",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "geocode_provider",
+    "geocode_query",
+    "geocoded_at",
+    "geocode_warning",
+    "verification",
+    "status",
+)
+INCIDENT_LISTS = ("weapons", "citations", "actors", "tags")
+WEAPON_FIELDS = ("category", "description", "quantity", "suspected_origin", "markings")
+CITATION_FIELDS = ("excerpt", "stance", "credibility")
+SOURCE_FIELDS = (
+    "url",
+    "title",
+    "publisher",
+    "published_on",
+    "source_type",
+    "language",
+    "archived_url",
+    "archived_at",
+    "reliability",
+)
+ACTOR_FIELDS = ("name", "kind")
+
+# Limits of API.md "HTTP behaviour", enforced here so no entry point can exceed them.
+MAX_WEAPONS = 200
+MAX_CITATIONS = 50
+MAX_ACTORS = 50
+MAX_TAGS = 30
+
+PUBLISHED_NEEDS_CITATION = "A published incident needs at least one citation."
+
+
+class VersionConflict(Exception):
+    """The incident changed since the version the caller based its edit on."""
+
+    def __init__(self, current_version: int):
+        super().__init__(f"The incident is now at version {current_version}.")
+        self.current_version = current_version
+
+
+@dataclass
+class CitationData:
+    """One citation as the services take it: the source itself plus what belongs to the citation."""
+
+    source: Source
+    excerpt: str = ""
+    stance: str = "supports"
+    credibility: int = 6
+
+
+# --- Incidents ------------------------------------------------------------------------------------
+
+
+def incident_create(*, user, data: Mapping, uid: uuid.UUID | None = None) -> Incident:
+    """Create an incident with its weapons, citations, actors and tags."""
+    with transaction.atomic(), recorded_change(user):
+        incident = Incident(uid=uid or uuid.uuid4())
+        _apply_incident(incident, data, creating=True)
+    return incident
+
+
+def incident_update(*, incident: Incident, user, data: Mapping, expected_version: int | None = None) -> Incident:
+    """Change an incident. Lists given in `data` replace the stored ones; absent keys stay as they are.
+
+    With `expected_version`, the edit applies only if the incident is still at that version
+    (checked under the row lock, so of two concurrent writers exactly one wins).
+    """
+    with transaction.atomic(), recorded_change(user):
+        locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise VersionConflict(locked.version)
+        _apply_incident(locked, data, creating=False)
+    return locked
+
+
+def incident_publish(*, incident: Incident, user) -> Incident:
+    return incident_update(incident=incident, user=user, data={"status": Status.PUBLISHED})
+
+
+def incident_archive(*, incident: Incident, user) -> Incident:
+    return incident_update(incident=incident, user=user, data={"status": Status.ARCHIVED})
+
+
+def incident_delete(*, incident: Incident, user, expected_version: int | None = None) -> None:
+    with transaction.atomic(), recorded_change(user):
+        locked = Incident.objects.select_for_update().get(pk=incident.pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise VersionConflict(locked.version)
+        locked.delete()
+
+
+def ensure_publishable(*, status: str, citation_count: int, field: str = "status") -> None:
+    """The one check of "a published incident has at least one citation", for every entry point."""
+    if status == Status.PUBLISHED and citation_count == 0:
+        raise ValidationError({field: [PUBLISHED_NEEDS_CITATION]}, code="published_without_citation")
+
+
+def _apply_incident(incident: Incident, data: Mapping, *, creating: bool) -> None:
+    unknown = set(data) - set(INCIDENT_FIELDS) - set(INCIDENT_LISTS)
+    if unknown:
+        raise TypeError(f"Not incident fields: {', '.join(sorted(unknown))}")
+
+    before = None if creating else _record_state(incident)
+    coordinates_before = (incident.latitude, incident.longitude)
+    for name in INCIDENT_FIELDS:
+        if name in data:
+            setattr(incident, name, data[name])
+    _keep_coordinate_provenance(incident, data, coordinates_before)
+
+    errors: dict[str, list] = {}
+    try:
+        # uid is the one unique field; a client may give it on create. Check constraints repeat field rules.
+        incident.full_clean(validate_unique=creating, validate_constraints=False)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+
+    weapons = _weapons_from(data["weapons"], errors) if "weapons" in data else None
+    citations = _citations_from(data["citations"], errors) if "citations" in data else None
+    actors = _actors_from(data["actors"], errors) if "actors" in data else None
+    tags = _tags_from(data["tags"], errors) if "tags" in data else None
+
+    final_weapons = weapons if weapons is not None else ([] if creating else list(incident.weapons.all()))
+    final_citations = (
+        citations
+        if citations is not None
+        else ([] if creating else [CitationData(c.source) for c in incident.citations.select_related("source")])
+    )
+    try:
+        ensure_publishable(
+            status=incident.status,
+            citation_count=len(final_citations),
+            field="sources" if citations is not None else "status",
+        )
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+    incident.weapons_total = sum(w.quantity for w in final_weapons if w.quantity is not None)
+    incident.reported_on = min(
+        (c.source.published_on for c in final_citations if c.source.published_on is not None), default=None
+    )
+
+    if creating:
+        incident.save()
+    if weapons is not None:
+        _replace_weapons(incident, weapons)
+    if citations is not None:
+        _replace_citations(incident, citations)
+    if actors is not None:
+        _replace_links(incident, IncidentActor, "actor", actors)
+    if tags is not None:
+        _replace_links(incident, IncidentTag, "tag", tags)
+    if not creating and _record_state(incident) != before:
+        incident.version += 1
+        incident.save()
+
+
+def _keep_coordinate_provenance(incident: Incident, data: Mapping, coordinates_before: tuple) -> None:
+    """Coordinates typed by a person are `manual`; removing coordinates removes their provenance."""
+    if "latitude" not in data and "longitude" not in data:
+        return
+    try:
+        coordinates = tuple(
+            Incident._meta.get_field(name).to_python(getattr(incident, name)) for name in ("latitude", "longitude")
+        )
+    except ValidationError:
+        return  # full_clean reports the bad value
+    if coordinates == coordinates_before:
+        return
+    if None in coordinates:
+        if coordinates == (None, None):
+            incident.geo_precision = None
+            incident.geocode_provider = incident.geocode_query = incident.geocode_warning = ""
+            incident.geocoded_at = None
+        return
+    if "geocode_provider" not in data:
+        incident.geocode_provider = "manual"
+        incident.geocode_query = ""
+        incident.geocode_warning = ""
+        incident.geocoded_at = timezone.now()
+    if not incident.geo_precision:
+        incident.geo_precision = GeoPrecision.EXACT
+
+
+def _record_state(incident: Incident) -> tuple:
+    """Everything the incident's record returns, to tell whether a write changed anything."""
+    fields = tuple(getattr(incident, name) for name in INCIDENT_FIELDS + ("weapons_total", "reported_on"))
+    if incident.pk is None:
+        return fields
+    return (
+        fields,
+        [_weapon_key(w) for w in incident.weapons.all()],
+        sorted(incident.citations.values_list("source_id", *CITATION_FIELDS)),
+        sorted(incident.actor_links.values_list("actor_id", flat=True)),
+        sorted(incident.tag_links.values_list("tag__slug", flat=True)),
+    )
+
+
+def _too_many(name: str, items: Sequence, limit: int, errors: dict) -> bool:
+    if len(items) > limit:
+        errors.setdefault(name, []).append(f"At most {limit} items are allowed; {len(items)} were given.")
+        return True
+    return False
+
+
+def _weapons_from(items: Sequence[Mapping], errors: dict) -> list[WeaponItem]:
+    if _too_many("weapons", items, MAX_WEAPONS, errors):
+        return []
+    weapons = []
+    for index, item in enumerate(items):
+        weapon = WeaponItem(**{name: item[name] for name in WEAPON_FIELDS if name in item})
+        try:
+            weapon.full_clean(exclude=["incident"], validate_unique=False)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors[f"weapons[{index}].{field}"] = messages
+        weapons.append(weapon)
+    return weapons
+
+
+def _citations_from(items: Iterable[CitationData], errors: dict) -> list[CitationData]:
+    items = list(items)
+    if _too_many("sources", items, MAX_CITATIONS, errors):
+        return []
+    seen: set[int] = set()
+    for index, item in enumerate(items):
+        probe = Citation(source=item.source, excerpt=item.excerpt, stance=item.stance, credibility=item.credibility)
+        try:
+            probe.full_clean(exclude=["incident", "source"], validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors[f"sources[{index}].{field}"] = messages
+        if item.source.pk in seen:
+            errors[f"sources[{index}]"] = ["This source is cited twice."]
+        seen.add(item.source.pk)
+    return items
+
+
+def _actors_from(items: Sequence[Actor], errors: dict) -> list[Actor]:
+    if _too_many("actors", items, MAX_ACTORS, errors):
+        return []
+    return list({actor.pk: actor for actor in items}.values())
+
+
+def _tags_from(slugs: Sequence[str], errors: dict) -> list[Tag]:
+    if _too_many("tags", slugs, MAX_TAGS, errors):
+        return []
+    tags = []
+    for index, slug in enumerate(slugs):
+        try:
+            validate_slug(slug)
+        except ValidationError as error:
+            errors[f"tags[{index}]"] = error.messages
+            continue
+        tags.append(slug)
+    if any(key.startswith("tags[") for key in errors):
+        return []
+    # Created on first use; only reached when the write as a whole is valid (errors are raised before).
+    return [Tag.objects.get_or_create(slug=slug)[0] for slug in dict.fromkeys(tags)]
+
+
+def _weapon_key(weapon: WeaponItem) -> tuple:
+    return (weapon.category, weapon.description, weapon.quantity, str(weapon.suspected_origin or ""), weapon.markings)
+
+
+def _replace_weapons(incident: Incident, weapons: list[WeaponItem]) -> None:
+    stored = list(incident.weapons.all())
+    if [_weapon_key(w) for w in stored] == [_weapon_key(w) for w in weapons]:
+        return
+    for weapon in stored:
+        weapon.delete()
+    for weapon in weapons:
+        weapon.incident = incident
+        weapon.save()
+
+
+def _replace_citations(incident: Incident, citations: list[CitationData]) -> None:
+    stored = {citation.source_id: citation for citation in incident.citations.all()}
+    wanted = {item.source.pk for item in citations}
+    for source_id, citation in stored.items():
+        if source_id not in wanted:
+            citation.delete()
+    for item in citations:
+        citation = stored.get(item.source.pk)
+        values = {"excerpt": item.excerpt, "stance": item.stance, "credibility": item.credibility}
+        if citation is None:
+            Citation.objects.create(incident=incident, source=item.source, **values)
+        elif any(getattr(citation, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(citation, name, value)
+            citation.save()
+
+
+def _replace_links(incident: Incident, link_model, field: str, targets: list) -> None:
+    stored = {getattr(link, f"{field}_id"): link for link in link_model.objects.filter(incident=incident)}
+    wanted = {target.pk for target in targets}
+    for target_id, link in stored.items():
+        if target_id not in wanted:
+            link.delete()
+    for target in targets:
+        if target.pk not in stored:
+            link_model.objects.create(incident=incident, **{field: target})
+
+
+# --- Sources and actors ---------------------------------------------------------------------------
+
+
+def source_create(*, user, data: Mapping) -> Source:
+    with transaction.atomic(), recorded_change(user):
+        source = Source(**{name: data[name] for name in SOURCE_FIELDS if name in data})
+        source.full_clean()
+        source.save()
+    return source
+
+
+def source_update(*, source: Source, user, data: Mapping) -> Source:
+    """Edit a source; every incident citing it gets a new version (and `reported_on` may move)."""
+    with transaction.atomic(), recorded_change(user):
+        changed = _assign_changed(source, data, SOURCE_FIELDS)
+        if changed:
+            source.full_clean()
+            source.save()
+            for incident in Incident.objects.filter(citations__source=source).distinct():
+                _refresh_incident(incident, reported_on_changed="published_on" in changed)
+    return source
+
+
+def source_delete(*, source: Source, user) -> None:
+    """Delete a source; raises `django.db.models.ProtectedError` while an incident cites it."""
+    with transaction.atomic(), recorded_change(user):
+        source.delete()
+
+
+def actor_create(*, user, data: Mapping) -> Actor:
+    with transaction.atomic(), recorded_change(user):
+        actor = Actor(**{name: data[name] for name in ACTOR_FIELDS if name in data})
+        actor.full_clean()
+        actor.save()
+    return actor
+
+
+def actor_update(*, actor: Actor, user, data: Mapping) -> Actor:
+    """Edit an actor; every incident linked to it gets a new version."""
+    with transaction.atomic(), recorded_change(user):
+        if _assign_changed(actor, data, ACTOR_FIELDS):
+            actor.full_clean()
+            actor.save()
+            for incident in Incident.objects.filter(actor_links__actor=actor).distinct():
+                _refresh_incident(incident, reported_on_changed=False)
+    return actor
+
+
+def actor_delete(*, actor: Actor, user) -> None:
+    """Delete an actor; raises `django.db.models.ProtectedError` while an incident is linked to it."""
+    with transaction.atomic(), recorded_change(user):
+        actor.delete()
+
+
+def _assign_changed(instance, data: Mapping, fields: Sequence[str]) -> set[str]:
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise TypeError(f"Not {type(instance).__name__} fields: {', '.join(sorted(unknown))}")
+    changed = {name for name in fields if name in data and getattr(instance, name) != data[name]}
+    for name in changed:
+        setattr(instance, name, data[name])
+    return changed
+
+
+def _refresh_incident(incident: Incident, *, reported_on_changed: bool) -> None:
+    """A cited source or linked actor changed what this incident returns: raise its version."""
+    if reported_on_changed:
+        incident.reported_on = min(
+            (d for d in incident.citations.values_list("source__published_on", flat=True) if d is not None),
+            default=None,
+        )
+    incident.version += 1
+    incident.save()
