@@ -53,6 +53,6 @@ def make_incident(user=None, *, published: bool = False, **overrides) -> Inciden
     """An incident; a published one gets a fresh citation unless citations are given."""
     data = incident_data(**overrides)
     if published:
-        data["status"] = Status.PUBLISHED
+        data["status"] = overrides.get("status", Status.PUBLISHED)
         data.setdefault("citations", [cite(make_source())])
     return services.incident_create(user=user, data=data)

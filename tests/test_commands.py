@@ -1,0 +1,99 @@
+"""Management commands: create_api_user and the fixture loader."""
+
+import io
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from incidents.management.commands import load_sourced_fixtures
+from incidents.models import Incident
+from incidents.selectors import is_editor
+from tests.factories import make_incident
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> list[str]:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue().strip().splitlines()
+
+
+def test_create_api_user_reader_prints_its_token_on_the_last_line():
+    lines = run("create_api_user", "alice")
+    user = get_user_model().objects.get(username="alice")
+    assert lines[-1] == Token.objects.get(user=user).key
+    assert not is_editor(user)
+    assert not user.is_staff
+    assert not user.has_usable_password()
+
+
+def test_create_api_user_editor_can_use_the_admin_and_the_token():
+    lines = run("create_api_user", "bob", "--role", "editor", "--password", "a-long-admin-password")
+    user = get_user_model().objects.get(username="bob")
+    assert is_editor(user)
+    assert user.is_staff and user.check_password("a-long-admin-password")
+    assert user.has_perm("incidents.change_incident")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {lines[-1]}")
+    draft = make_incident()
+    assert client.get(reverse("incident-detail", args=[draft.pk])).status_code == status.HTTP_200_OK
+    assert APIClient().login(username="bob", password="a-long-admin-password")
+
+
+def test_create_api_user_editor_without_password_gets_a_random_one_printed_before_the_token():
+    lines = run("create_api_user", "carol", "--role", "editor")
+    user = get_user_model().objects.get(username="carol")
+    password = lines[0].rsplit(": ", 1)[1]
+    assert user.check_password(password)
+    assert lines[-1] == Token.objects.get(user=user).key
+
+
+def test_create_api_user_again_changes_the_role_and_keeps_the_token():
+    first = run("create_api_user", "dave", "--role", "editor")[-1]
+    second = run("create_api_user", "dave", "--role", "reader")[-1]
+    user = get_user_model().objects.get(username="dave")
+    assert first == second
+    assert not is_editor(user) and not user.is_staff
+
+
+def test_create_api_user_rejects_an_unknown_role():
+    with pytest.raises(CommandError, match="invalid choice: 'admin'"):
+        call_command("create_api_user", "eve", "--role", "admin", stderr=io.StringIO())
+    assert not get_user_model().objects.filter(username="eve").exists()
+
+
+def write_fixture(directory, title: str) -> None:
+    record = {
+        "model": "incidents.incident",
+        "pk": 1,
+        "fields": {
+            "uid": "6f1c1f8e-8f5a-4d8e-9a57-0e6cbe0c0001",
+            "title": title,
+            "incident_type": "claim",
+            "occurred_on": "2022-10-30",
+            "country": "FI",
+            "status": "draft",
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+        },
+    }
+    (directory / "incidents.json").write_text(json.dumps([record]))
+
+
+def test_fixture_loader_loads_into_an_empty_database_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(load_sourced_fixtures, "FIXTURES_DIR", tmp_path)
+    write_fixture(tmp_path, "From the fixture")
+    run("load_sourced_fixtures")
+    assert list(Incident.objects.values_list("title", flat=True)) == ["From the fixture"]
+
+    Incident.objects.update(title="Edited by an editor")
+    write_fixture(tmp_path, "From the fixture, again")
+    assert run("load_sourced_fixtures") == ["Incidents already present: fixtures not loaded, nothing overwritten."]
+    assert list(Incident.objects.values_list("title", flat=True)) == ["Edited by an editor"]
