@@ -112,8 +112,14 @@ def test_detail_has_every_field_of_the_contract_with_its_json_type(anon_client):
     assert record["geocode"]["warning"] is None
     assert record["weapons"] == [
         {"category": "assault_rifle", "description": "", "quantity": None, "suspected_origin": "UA", "markings": ""},
-        {"category": "pistol", "description": "handguns", "quantity": 3, "suspected_origin": None, "markings": "none seen"},
-    ]  # fmt: skip
+        {
+            "category": "pistol",
+            "description": "handguns",
+            "quantity": 3,
+            "suspected_origin": None,
+            "markings": "none seen",
+        },
+    ]
     assert record["weapons_total"] == 3
     assert record["actors"] == [{"id": actor.pk, "name": "Bandidos MC", "kind": "motorcycle_gang"}]
     assert record["tags"] == ["ukraine-aid"]
@@ -177,8 +183,10 @@ def test_list_pages_with_limit_and_offset(anon_client):
     assert first["previous"] is None and "offset=2" in first["next"]
 
 
-@pytest.mark.parametrize(("params", "field"), [({"limit": 0}, "limit"), ({"limit": 1001}, "limit"),
-                                               ({"limit": "abc"}, "limit"), ({"offset": -1}, "offset")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"limit": 0}, "limit"), ({"limit": 1001}, "limit"), ({"limit": "abc"}, "limit"), ({"offset": -1}, "offset")],
+)
 def test_bad_page_parameters_answer_400_naming_them(anon_client, params, field):
     response = anon_client.get(LIST_URL, params)
     assert response.status_code == status.HTTP_400_BAD_REQUEST
