@@ -222,7 +222,7 @@ class Incident(models.Model):
         return self.latitude is not None and self.longitude is not None
 
     def clean(self) -> None:
-        """Normalise the date to its precision; coordinates come in pairs with a precision."""
+        """Normalise the date to its precision; coordinates come in pairs, with a precision."""
         if self.occurred_on and self.date_precision:
             self.occurred_on = first_day_of_precision(self.occurred_on, self.date_precision)
         errors = {}
@@ -230,7 +230,7 @@ class Incident(models.Model):
             missing = "longitude" if self.longitude is None else "latitude"
             errors[missing] = "Latitude and longitude must be given together."
         elif self.has_coordinates and not self.geo_precision:
-            errors["geo_precision"] = "Coordinates need a geo precision (exact, locality, region or country)."
+            self.geo_precision = GeoPrecision.EXACT  # coordinates typed without a precision are taken as exact
         elif not self.has_coordinates and self.geo_precision:
             errors["geo_precision"] = "Geo precision must be empty when there are no coordinates."
         if errors:

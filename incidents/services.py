@@ -15,7 +15,7 @@ from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils import timezone
 
-from incidents.choices import GeoPrecision, Status
+from incidents.choices import Status
 from incidents.history import recorded_change
 from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentTag, Source, Tag, WeaponItem
 
@@ -214,8 +214,6 @@ def _keep_coordinate_provenance(incident: Incident, data: Mapping, coordinates_b
         incident.geocode_query = ""
         incident.geocode_warning = ""
         incident.geocoded_at = timezone.now()
-    if not incident.geo_precision:
-        incident.geo_precision = GeoPrecision.EXACT
 
 
 def _record_state(incident: Incident) -> tuple:

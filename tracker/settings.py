@@ -137,6 +137,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 EDITORS_GROUP = "editors"
+# A revert from the history screen would write around the services (rules, version, inlines).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # --- Internationalisation -------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -1,0 +1,268 @@
+"""Data entry for editors. Every save goes through `incidents.services`, so the admin can store nothing
+the API would refuse, and every change is recorded with the editor who made it."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.http import HttpResponseNotAllowed
+from simple_history.admin import SimpleHistoryAdmin
+
+from incidents import services
+from incidents.models import Actor, Citation, Incident, IncidentActor, Source, Tag, WeaponItem
+
+
+def _first_message(error: ValidationError) -> str:
+    if hasattr(error, "message_dict"):
+        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+    return " ".join(error.messages)
+
+
+class ServiceHistoryAdmin(SimpleHistoryAdmin):
+    """History screens without "revert": a revert would write around the services."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+# --- Incidents ------------------------------------------------------------------------------------
+
+
+class CitationInlineFormSet(forms.BaseInlineFormSet):
+    """Checks "a published incident has at least one citation" on the citations the form will keep."""
+
+    def clean(self):
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("source")
+        ]
+        try:
+            services.ensure_publishable(status=self.instance.status, citation_count=len(kept))
+        except ValidationError as error:
+            raise ValidationError(error.messages) from None
+
+
+class WeaponInline(admin.TabularInline):
+    model = WeaponItem
+    extra = 1
+    fields = ["category", "quantity", "description", "suspected_origin", "markings"]
+
+
+class CitationInline(admin.TabularInline):
+    model = Citation
+    formset = CitationInlineFormSet
+    extra = 1
+    autocomplete_fields = ["source"]
+    fields = ["source", "stance", "credibility", "excerpt"]
+
+
+class ActorInline(admin.TabularInline):
+    model = IncidentActor
+    extra = 0
+    autocomplete_fields = ["actor"]
+    verbose_name = "actor"
+    verbose_name_plural = "actors"
+
+
+class IncidentAdminForm(forms.ModelForm):
+    tag_slugs = forms.CharField(
+        label="tags",
+        required=False,
+        help_text="Comma-separated slugs, e.g. ukraine-aid, grenades. New tags are created on first use.",
+    )
+
+    class Meta:
+        model = Incident
+        fields = [
+            "title",
+            "summary",
+            "incident_type",
+            "occurred_on",
+            "date_precision",
+            "country",
+            "admin1",
+            "place",
+            "latitude",
+            "longitude",
+            "geo_precision",
+            "verification",
+            "status",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["tag_slugs"].initial = ", ".join(self.instance.tags.values_list("slug", flat=True))
+
+    def clean_tag_slugs(self) -> list[str]:
+        return [slug.strip() for slug in self.cleaned_data["tag_slugs"].split(",") if slug.strip()]
+
+
+@admin.register(Incident)
+class IncidentAdmin(ServiceHistoryAdmin):
+    form = IncidentAdminForm
+    inlines = [WeaponInline, CitationInline, ActorInline]
+    list_display = [
+        "title",
+        "country",
+        "occurred_on",
+        "verification",
+        "status",
+        "weapons_total",
+        "geo_precision",
+    ]
+    list_filter = ["country", "verification", "status", "incident_type", "weapons__category", "date_precision"]
+    search_fields = ["title", "summary", "place", "citations__source__title", "citations__source__publisher"]
+    date_hierarchy = "occurred_on"
+    list_select_related = True
+    readonly_fields = [
+        "uid",
+        "version",
+        "weapons_total",
+        "reported_on",
+        "geocode_provider",
+        "geocode_query",
+        "geocoded_at",
+        "geocode_warning",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["title", "summary", "incident_type", "verification", "status", "tag_slugs"]}),
+        ("When", {"fields": ["occurred_on", "date_precision", "reported_on"]}),
+        ("Where", {"fields": ["country", "admin1", "place", "latitude", "longitude", "geo_precision"]}),
+        (
+            "Provenance of the coordinates",
+            {"fields": ["geocode_provider", "geocode_query", "geocoded_at", "geocode_warning"]},
+        ),
+        ("Record", {"fields": ["uid", "version", "weapons_total", "created_at", "updated_at"]}),
+    ]
+    actions = ["publish_selected", "archive_selected"]
+
+    def save_model(self, request, obj, form, change):
+        """Deferred: the incident is saved with its inlines in `save_related`, in one service call."""
+
+    def save_related(self, request, form, formsets, change):
+        data = {name: form.cleaned_data[name] for name in IncidentAdminForm.Meta.fields}
+        data["tags"] = form.cleaned_data["tag_slugs"]
+        for formset in formsets:
+            rows = [f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+            if formset.model is WeaponItem:
+                data["weapons"] = [{name: row.get(name) for name in services.WEAPON_FIELDS} for row in rows]
+            elif formset.model is Citation:
+                data["citations"] = [
+                    services.CitationData(
+                        source=row["source"],
+                        excerpt=row["excerpt"],
+                        stance=row["stance"],
+                        credibility=row["credibility"],
+                    )
+                    for row in rows
+                    if row.get("source")
+                ]
+            elif formset.model is IncidentActor:
+                data["actors"] = [row["actor"] for row in rows if row.get("actor")]
+        if change:
+            saved = services.incident_update(incident=form.instance, user=request.user, data=data)
+        else:
+            saved = services.incident_create(user=request.user, data=data)
+        # The admin goes on with `form.instance` (messages, log entry, redirect): give it the saved state.
+        form.instance.__dict__.update(saved.__dict__)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The inlines are saved by the service, not by their formsets; their changes are in the history.
+        return super().construct_change_message(request, form, [], add)
+
+    def delete_model(self, request, obj):
+        services.incident_delete(incident=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for incident in queryset:
+            services.incident_delete(incident=incident, user=request.user)
+
+    @admin.action(description="Publish selected incidents", permissions=["change"])
+    def publish_selected(self, request, queryset):
+        self._apply_to_each(request, queryset, services.incident_publish, "published")
+
+    @admin.action(description="Archive selected incidents", permissions=["change"])
+    def archive_selected(self, request, queryset):
+        self._apply_to_each(request, queryset, services.incident_archive, "archived")
+
+    def _apply_to_each(self, request, queryset, service, done: str) -> None:
+        succeeded = 0
+        for incident in queryset:
+            try:
+                service(incident=incident, user=request.user)
+                succeeded += 1
+            except ValidationError as error:
+                self.message_user(request, f"“{incident}” was not {done}: {_first_message(error)}", messages.ERROR)
+        if succeeded:
+            self.message_user(request, f"{succeeded} incident(s) {done}.", messages.SUCCESS)
+
+
+# --- Sources, actors, tags ------------------------------------------------------------------------
+
+
+class ServiceSavedAdmin(ServiceHistoryAdmin):
+    """Saves and deletes through `<entity>_create`, `_update` and `_delete` services."""
+
+    create_service = update_service = delete_service = None
+    service_fields: tuple[str, ...] = ()
+    instance_argument = ""
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            data = {name: form.cleaned_data[name] for name in form.changed_data if name in self.service_fields}
+            stored = type(obj).objects.get(pk=obj.pk)
+            saved = type(self).update_service(**{self.instance_argument: stored}, user=request.user, data=data)
+        else:
+            data = {name: form.cleaned_data[name] for name in self.service_fields if name in form.cleaned_data}
+            saved = type(self).create_service(user=request.user, data=data)
+        obj.__dict__.update(saved.__dict__)
+
+    def delete_model(self, request, obj):
+        type(self).delete_service(**{self.instance_argument: obj}, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+@admin.register(Source)
+class SourceAdmin(ServiceSavedAdmin):
+    create_service = services.source_create
+    update_service = services.source_update
+    delete_service = services.source_delete
+    service_fields = services.SOURCE_FIELDS
+    instance_argument = "source"
+
+    list_display = ["publisher", "title", "published_on", "source_type", "reliability", "url"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_filter = ["source_type", "reliability", "language"]
+    search_fields = ["url", "publisher", "title"]
+    date_hierarchy = "published_on"
+    fields = [*services.SOURCE_FIELDS]
+
+
+@admin.register(Actor)
+class ActorAdmin(ServiceSavedAdmin):
+    create_service = services.actor_create
+    update_service = services.actor_update
+    delete_service = services.actor_delete
+    service_fields = services.ACTOR_FIELDS
+    instance_argument = "actor"
+
+    list_display = ["name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["name", "kind"]
+    fields = [*services.ACTOR_FIELDS]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ["slug"]
+    list_display = ["slug"]
