@@ -95,5 +95,5 @@ def test_fixture_loader_loads_into_an_empty_database_only(tmp_path, monkeypatch)
 
     Incident.objects.update(title="Edited by an editor")
     write_fixture(tmp_path, "From the fixture, again")
-    assert run("load_sourced_fixtures") == ["Incidents already present: fixtures not loaded, nothing overwritten."]
+    assert run("load_sourced_fixtures") == ["Data already present: fixtures not loaded, nothing overwritten."]
     assert list(Incident.objects.values_list("title", flat=True)) == ["Edited by an editor"]

@@ -6,21 +6,22 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from incidents.models import Incident
+from incidents.models import Actor, Incident, Source, Tag
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
 
 
 class Command(BaseCommand):
-    help = "Load fixtures/*.json when the database holds no incident yet; otherwise do nothing."
+    help = "Load fixtures/*.json into a database without incidents, sources, actors or tags; otherwise do nothing."
 
     def handle(self, *args, **options):
         fixtures = sorted(str(path) for path in FIXTURES_DIR.glob("*.json"))
         if not fixtures:
             self.stdout.write("No fixtures to load.")
             return
-        if Incident.objects.exists():
-            self.stdout.write("Incidents already present: fixtures not loaded, nothing overwritten.")
+        # The fixtures carry fixed primary keys: load them only where they cannot overwrite anything.
+        if any(model.objects.exists() for model in (Incident, Source, Actor, Tag)):
+            self.stdout.write("Data already present: fixtures not loaded, nothing overwritten.")
             return
         call_command("loaddata", *fixtures, verbosity=options["verbosity"])
         self.stdout.write(f"Loaded {Incident.objects.count()} sourced incidents.")

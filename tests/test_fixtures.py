@@ -1,0 +1,116 @@
+"""The sourced fixtures users get on the first `make run`: loadable, truthful to the research file, and
+obeying every rule of the tracker."""
+
+import os
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from fixtures import build
+from fixtures.sourced_records import INCIDENTS, SOURCES
+from incidents.choices import Stance, Status
+from incidents.models import Actor, Citation, Incident, Source, Tag
+
+pytestmark = pytest.mark.django_db
+
+FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "sourced_incidents.json"
+RESEARCH_FILE = Path(
+    os.environ.get("SOURCED_REPORTS", Path(settings.BASE_DIR).parent / "shared" / "data" / "sourced-reports.md")
+)
+
+
+@pytest.fixture
+def loaded():
+    call_command("loaddata", str(FIXTURE), verbosity=0)
+
+
+def snapshot() -> list[tuple]:
+    return sorted(Incident.objects.values_list("uid", "version", "updated_at", "title", "weapons_total"))
+
+
+def test_fixtures_load_on_an_empty_database_and_again_without_change(loaded):
+    first = snapshot()
+    counts = (Incident.objects.count(), Source.objects.count(), Citation.objects.count())
+    call_command("loaddata", str(FIXTURE), verbosity=0)
+    assert snapshot() == first
+    assert (Incident.objects.count(), Source.objects.count(), Citation.objects.count()) == counts
+    assert counts[0] == len(INCIDENTS) >= 30
+
+
+def test_every_incident_is_published_with_at_least_one_citation(loaded):
+    incidents = Incident.objects.all()
+    assert {incident.status for incident in incidents} == {Status.PUBLISHED}
+    assert not incidents.filter(citations__isnull=True).exists()
+
+
+def test_the_four_countries_of_the_nbi_claim_and_the_others_are_present(loaded):
+    countries = Counter(str(code) for code in Incident.objects.values_list("country", flat=True))
+    assert {"FI", "SE", "DK", "NL"} <= set(countries)
+    assert {"AT", "GB", "UA", "US", "FR", "MD"} <= set(countries)
+
+
+def test_the_krp_claims_are_disputed_and_carry_disputing_citations(loaded):
+    claims = Incident.objects.filter(tags__slug="krp-claim-2022")
+    assert sorted(str(incident.country) for incident in claims) == ["DK", "FI", "NL", "SE"]
+    for claim in claims:
+        assert claim.verification == "disputed"
+        assert claim.citations.filter(stance=Stance.DISPUTES).exists()
+        assert claim.citations.filter(stance=Stance.SUPPORTS, source__url="https://yle.fi/a/3-12670239").exists()
+
+
+def test_the_europol_walk_back_disputes_the_europol_claim(loaded):
+    claim = Incident.objects.get(uid=next(r.uid for r in INCIDENTS if r.record == "5"))
+    disputing = claim.citations.filter(stance=Stance.DISPUTES).values_list("source__url", flat=True)
+    assert any("europol-statement-on-the-cooperation-with-ukraine" in url for url in disputing)
+
+
+def test_every_source_url_is_http_and_appears_in_the_research_file(loaded):
+    assert RESEARCH_FILE.exists(), f"the research file is missing: {RESEARCH_FILE} (set SOURCED_REPORTS)"
+    research = RESEARCH_FILE.read_text()
+    for source in Source.objects.all():
+        assert re.match(r"^https?://[^\s]+$", source.url), source.url
+        assert source.url in research, source.url
+        assert source.publisher
+
+
+def test_derived_values_are_right_after_plain_loaddata(loaded):
+    for incident in Incident.objects.prefetch_related("weapons", "citations__source"):
+        assert incident.weapons_total == sum(w.quantity or 0 for w in incident.weapons.all())
+        dates = [c.source.published_on for c in incident.citations.all() if c.source.published_on]
+        assert incident.reported_on == (min(dates) if dates else None)
+        assert incident.version == 1
+
+
+def test_every_loaded_row_passes_model_validation(loaded):
+    for model in (Incident, Source):
+        for row in model.objects.all():
+            row.full_clean()
+
+
+def test_coordinates_come_with_precision_and_gazetteer_provenance(loaded):
+    for incident in Incident.objects.all():
+        if incident.has_coordinates:
+            assert incident.geo_precision in {"locality", "region", "country"}
+            assert (incident.geocode_provider, bool(incident.geocode_query)) == ("gazetteer", True)
+        else:
+            assert (incident.geo_precision, incident.geocode_provider) == (None, "")
+
+
+def test_the_json_is_what_the_records_build_to():
+    """fixtures/sourced_incidents.json is regenerated from sourced_records.py (python fixtures/build.py)."""
+    build.build()
+    built = {
+        row[0]: row for row in Incident.objects.values_list("uid", "title", "summary", "occurred_on", "weapons_total")
+    }
+    for model in (Citation, Incident, Source, Actor, Tag):
+        model.objects.all().delete()
+    call_command("loaddata", str(FIXTURE), verbosity=0)
+    loaded = {
+        row[0]: row for row in Incident.objects.values_list("uid", "title", "summary", "occurred_on", "weapons_total")
+    }
+    assert loaded == built
+    assert len(SOURCES) == Source.objects.count()
