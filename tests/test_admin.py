@@ -235,3 +235,13 @@ def test_history_screen_shows_changes_but_cannot_revert(editor_admin):
     version_id = incident.history.get().history_id
     revert_url = reverse("admin:incidents_incident_simple_history", args=[incident.pk, version_id])
     assert editor_admin.post(revert_url, {"title": "Reverted"}).status_code == 405
+
+
+def test_add_and_change_forms_render_with_their_inlines(editor_admin):
+    incident = make_incident(weapons=[{"category": "grenade", "quantity": 2}], tags=["hand-grenades"])
+    add_page = editor_admin.get(ADD)
+    change_page = editor_admin.get(reverse("admin:incidents_incident_change", args=[incident.pk]))
+    assert add_page.status_code == change_page.status_code == 200
+    for prefix in ("weapons", "citations", "actor_links"):
+        assert f'name="{prefix}-TOTAL_FORMS"' in change_page.content.decode()
+    assert change_page.context["adminform"].form["tag_slugs"].value() == "hand-grenades"
