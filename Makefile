@@ -29,6 +29,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(TEST_ENV) $(BIN)/python manage.py check
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(TEST_ENV) $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -167,12 +167,15 @@ class Incident(models.Model):
     )
     status = models.CharField("status", max_length=16, choices=Status.choices, default=Status.DRAFT)
     weapons_total = models.PositiveIntegerField("weapons total", default=0, editable=False)
+    # Folded (lower-case, accent-free) text for `q`, kept by the services; individuals' names kept apart.
+    search_text = models.TextField("search text", blank=True, editable=False)
+    private_search_text = models.TextField("private search text", blank=True, editable=False)
     actors = models.ManyToManyField(Actor, through="IncidentActor", related_name="incidents", blank=True)
     tags = models.ManyToManyField(Tag, through="IncidentTag", related_name="incidents", blank=True)
     created_at = models.DateTimeField("created at", auto_now_add=True)
     updated_at = models.DateTimeField("updated at", auto_now=True)
 
-    history = history()
+    history = history(excluded_fields=["search_text", "private_search_text"])
 
     class Meta:
         ordering = ["-occurred_on", "-id"]

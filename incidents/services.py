@@ -15,9 +15,10 @@ from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils import timezone
 
-from incidents.choices import Status
+from incidents.choices import ActorKind, Status
 from incidents.history import recorded_change
 from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentTag, Source, Tag, WeaponItem
+from incidents.search import fold
 
 # What a caller may set on an incident; everything else is derived or read-only.
 INCIDENT_FIELDS = (
@@ -171,9 +172,9 @@ def _apply_incident(incident: Incident, data: Mapping, *, creating: bool) -> Non
     if errors:
         raise ValidationError(errors)
 
-    incident.weapons_total = sum(w.quantity for w in final_weapons if w.quantity is not None)
-    incident.reported_on = min(
-        (c.source.published_on for c in final_citations if c.source.published_on is not None), default=None
+    final_actors = actors if actors is not None else ([] if creating else list(incident.actors.all()))
+    _set_derived_values(
+        incident, weapons=final_weapons, sources=[c.source for c in final_citations], actors=final_actors
     )
 
     if creating:
@@ -350,12 +351,11 @@ def source_create(*, user, data: Mapping) -> Source:
 def source_update(*, source: Source, user, data: Mapping) -> Source:
     """Edit a source; every incident citing it gets a new version (and `reported_on` may move)."""
     with transaction.atomic(), recorded_change(user):
-        changed = _assign_changed(source, data, SOURCE_FIELDS)
-        if changed:
+        if _assign_changed(source, data, SOURCE_FIELDS):
             source.full_clean()
             source.save()
             for incident in Incident.objects.filter(citations__source=source).distinct():
-                _refresh_incident(incident, reported_on_changed="published_on" in changed)
+                _refresh_incident(incident)
     return source
 
 
@@ -380,7 +380,7 @@ def actor_update(*, actor: Actor, user, data: Mapping) -> Actor:
             actor.full_clean()
             actor.save()
             for incident in Incident.objects.filter(actor_links__actor=actor).distinct():
-                _refresh_incident(incident, reported_on_changed=False)
+                _refresh_incident(incident)
     return actor
 
 
@@ -400,12 +400,27 @@ def _assign_changed(instance, data: Mapping, fields: Sequence[str]) -> set[str]:
     return changed
 
 
-def _refresh_incident(incident: Incident, *, reported_on_changed: bool) -> None:
-    """A cited source or linked actor changed what this incident returns: raise its version."""
-    if reported_on_changed:
-        incident.reported_on = min(
-            (d for d in incident.citations.values_list("source__published_on", flat=True) if d is not None),
-            default=None,
-        )
+def _refresh_incident(incident: Incident) -> None:
+    """A cited source or linked actor changed what this incident returns: recompute and raise its version."""
+    _set_derived_values(
+        incident,
+        weapons=list(incident.weapons.all()),
+        sources=list(Source.objects.filter(citations__incident=incident)),
+        actors=list(incident.actors.all()),
+    )
     incident.version += 1
     incident.save()
+
+
+def _set_derived_values(
+    incident: Incident, *, weapons: Sequence[WeaponItem], sources: Sequence[Source], actors: Sequence[Actor]
+) -> None:
+    """The one place that computes what an incident derives from its weapons, sources and actors."""
+    incident.weapons_total = sum(w.quantity for w in weapons if w.quantity is not None)
+    incident.reported_on = min((s.published_on for s in sources if s.published_on is not None), default=None)
+    public_texts = [incident.title, incident.summary, incident.place, incident.admin1]
+    public_texts += [a.name for a in actors if a.kind != ActorKind.INDIVIDUAL]
+    public_texts += [text for s in sources for text in (s.title, s.publisher)]
+    incident.search_text = "\n".join(fold(text) for text in public_texts if text)
+    # Names of individuals are searchable by editors only (API.md "Privacy").
+    incident.private_search_text = "\n".join(fold(a.name) for a in actors if a.kind == ActorKind.INDIVIDUAL)

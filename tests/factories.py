@@ -54,5 +54,6 @@ def make_incident(user=None, *, published: bool = False, **overrides) -> Inciden
     data = incident_data(**overrides)
     if published:
         data["status"] = overrides.get("status", Status.PUBLISHED)
-        data.setdefault("citations", [cite(make_source())])
+        if "citations" not in data:
+            data["citations"] = [cite(make_source())]
     return services.incident_create(user=user, data=data)

