@@ -75,7 +75,8 @@ class VersionConflict(Exception):
 
 @dataclass
 class CitationData:
-    """One citation as the services take it: the source itself plus what belongs to the citation."""
+    """One citation as the services take it: the source (an unsaved one is validated and created with the
+    incident) plus what belongs to the citation."""
 
     source: Source
     excerpt: str = ""
@@ -257,17 +258,20 @@ def _citations_from(items: Iterable[CitationData], errors: dict) -> list[Citatio
     items = list(items)
     if _too_many("sources", items, MAX_CITATIONS, errors):
         return []
-    seen: set[int] = set()
+    seen: set = set()
     for index, item in enumerate(items):
         probe = Citation(source=item.source, excerpt=item.excerpt, stance=item.stance, credibility=item.credibility)
         try:
             probe.full_clean(exclude=["incident", "source"], validate_unique=False, validate_constraints=False)
+            if item.source.pk is None:  # a new source, saved with the incident
+                item.source.full_clean()
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 errors[f"sources[{index}].{field}"] = messages
-        if item.source.pk in seen:
+        key = item.source.pk or item.source.url
+        if key in seen:
             errors[f"sources[{index}]"] = ["This source is cited twice."]
-        seen.add(item.source.pk)
+        seen.add(key)
     return items
 
 
@@ -316,6 +320,8 @@ def _replace_citations(incident: Incident, citations: list[CitationData]) -> Non
         if source_id not in wanted:
             citation.delete()
     for item in citations:
+        if item.source.pk is None:
+            item.source.save()
         citation = stored.get(item.source.pk)
         values = {"excerpt": item.excerpt, "stance": item.stance, "credibility": item.credibility}
         if citation is None:

@@ -133,6 +133,12 @@ class IntegerListFilter(filters.BaseInFilter, filters.Filter):
     base_field_class = StrictCSVField
     field_class = forms.IntegerField
 
+    def __init__(self, *args, **kwargs):
+        # Ids are 64-bit: a larger number cannot match, and SQLite cannot even compare it in IN (...).
+        kwargs.setdefault("min_value", -(2**63))
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
 
 class SlugListFilter(filters.BaseInFilter, filters.CharFilter):
     base_field_class = StrictCSVField

@@ -1,29 +1,78 @@
-"""The record shapes of API.md. Serializers list their fields; the rules live in the services."""
+"""The record shapes of API.md, for reading and for writing. Serializers list their fields, check the
+shape and types of the input and resolve references; the rules live in the services they call."""
+
+import decimal
+from collections.abc import Mapping
 
 from django_countries.serializer_fields import CountryField
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from incidents.choices import ActorKind
+from incidents import services
+from incidents.api.filters import COUNTRY_CHOICES
+from incidents.choices import ActorKind, Credibility, Stance
 from incidents.models import Actor, Citation, Incident, Source, WeaponItem
 
+# --- Shared pieces --------------------------------------------------------------------------------
 
-class WeaponItemSerializer(serializers.ModelSerializer):
-    suspected_origin = CountryField(allow_null=True, required=False)
+
+class StrictKeysMixin:
+    """Unknown keys answer 400 (a typo must not be dropped silently); known read-only keys are ignored."""
+
+    ignored_keys: frozenset[str] = frozenset()
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            known = set(self.fields) | set(self.ignored_keys)
+            unknown = sorted(str(key) for key in data if key not in known)
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+            data = {key: value for key, value in data.items() if key not in self.ignored_keys}
+        return super().to_internal_value(data)
+
+
+class CountryCodeField(serializers.ChoiceField):
+    """ISO 3166-1 alpha-2 only (django-countries alone would also take alpha-3 and numeric codes)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=COUNTRY_CHOICES, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = data.strip().upper()
+        return super().to_internal_value(data)
+
+
+# --- Reading --------------------------------------------------------------------------------------
+
+
+class WeaponItemSerializer(StrictKeysMixin, serializers.ModelSerializer):
+    suspected_origin = CountryCodeField(allow_null=True, required=False, default=None)
 
     class Meta:
         model = WeaponItem
         fields = ["category", "description", "quantity", "suspected_origin", "markings"]
+        extra_kwargs = {"description": {"default": ""}, "markings": {"default": ""}}
+
+    def to_representation(self, weapon):
+        data = super().to_representation(weapon)
+        data["suspected_origin"] = str(weapon.suspected_origin) if weapon.suspected_origin else None
+        return data
 
 
-class ActorSerializer(serializers.ModelSerializer):
+class ActorSerializer(StrictKeysMixin, serializers.ModelSerializer):
     """An actor; the name of an `individual` is shown to editors only."""
 
-    name = serializers.CharField(max_length=200, allow_null=True)
+    name = serializers.CharField(max_length=200, allow_null=True, help_text="null for individuals, to non-editors")
 
     class Meta:
         model = Actor
         fields = ["id", "name", "kind"]
+
+    def validate_name(self, name):
+        if name is None or not name.strip():
+            raise serializers.ValidationError("Give the actor's name.")
+        return name.strip()
 
     def to_representation(self, actor):
         data = super().to_representation(actor)
@@ -31,8 +80,14 @@ class ActorSerializer(serializers.ModelSerializer):
             data["name"] = None
         return data
 
+    def create(self, validated_data):
+        return services.actor_create(user=self.context["request"].user, data=validated_data)
 
-class SourceSerializer(serializers.ModelSerializer):
+    def update(self, actor, validated_data):
+        return services.actor_update(actor=actor, user=self.context["request"].user, data=validated_data)
+
+
+class SourceSerializer(StrictKeysMixin, serializers.ModelSerializer):
     class Meta:
         model = Source
         fields = [
@@ -47,6 +102,12 @@ class SourceSerializer(serializers.ModelSerializer):
             "archived_at",
             "reliability",
         ]
+
+    def create(self, validated_data):
+        return services.source_create(user=self.context["request"].user, data=validated_data)
+
+    def update(self, source, validated_data):
+        return services.source_update(source=source, user=self.context["request"].user, data=validated_data)
 
 
 class CitationSerializer(serializers.ModelSerializer):
@@ -128,7 +189,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "uid", "version", "reported_on", "weapons_total", "created_at", "updated_at"]
+        read_only_fields = fields
 
     def get_country_name(self, incident) -> str:
         return incident.country.name
@@ -153,3 +214,213 @@ class CountrySerializer(serializers.Serializer):
     incidents = serializers.IntegerField()
     weapons = serializers.IntegerField()
     latest_occurred_on = serializers.DateField()
+
+
+# --- Writing incidents ----------------------------------------------------------------------------
+
+CITATION_SOURCE_FIELDS = ("url", "title", "publisher", "published_on", "source_type", "language", "archived_url")
+
+
+class CitationSourceFieldsSerializer(StrictKeysMixin, serializers.ModelSerializer):
+    """Types of the source fields a citation may carry; uniqueness is not checked here (a citation may
+    name an existing source by its URL)."""
+
+    class Meta:
+        model = Source
+        fields = list(CITATION_SOURCE_FIELDS)
+        extra_kwargs = {name: {"required": False, "validators": []} for name in CITATION_SOURCE_FIELDS}
+
+    def get_validators(self):
+        return []
+
+
+class CitationOwnFieldsSerializer(StrictKeysMixin, serializers.Serializer):
+    excerpt = serializers.CharField(allow_blank=True, required=False, default="")
+    stance = serializers.ChoiceField(choices=Stance.choices, required=False, default=Stance.SUPPORTS)
+    credibility = serializers.ChoiceField(
+        choices=Credibility.choices, required=False, default=Credibility.CANNOT_BE_JUDGED
+    )
+
+
+class CitationByIdSerializer(CitationOwnFieldsSerializer):
+    """Cite an existing source by its id; any source field given must equal the stored one."""
+
+    id = serializers.IntegerField(help_text="the source's id")
+
+
+class CitationByUrlSerializer(CitationOwnFieldsSerializer, CitationSourceFieldsSerializer):
+    """Cite a source by its exact URL: the existing source with that URL, or a new one made from these fields
+    (then `publisher` is required)."""
+
+    class Meta(CitationSourceFieldsSerializer.Meta):
+        fields = [*CITATION_SOURCE_FIELDS, "excerpt", "stance", "credibility"]
+        extra_kwargs = {
+            **CitationSourceFieldsSerializer.Meta.extra_kwargs,
+            "url": {"required": True, "validators": []},
+        }
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="CitationInput",
+        serializers=[CitationByIdSerializer, CitationByUrlSerializer],
+        resource_type_field_name=None,
+    )
+)
+class CitationField(serializers.Field):
+    """A citation given as `{"id": …}` or `{"url": …}`, resolved to the source it cites."""
+
+    default_error_messages = {"invalid": "Give a citation as an object with a source `id` or a `url`."}
+
+    def to_internal_value(self, data) -> services.CitationData:
+        if not isinstance(data, Mapping) or ("id" not in data and "url" not in data):
+            self.fail("invalid")
+        own_keys = {"excerpt", "stance", "credibility"}
+        source_data = {key: value for key, value in data.items() if key not in own_keys | {"id"}}
+        own = CitationOwnFieldsSerializer(data={key: value for key, value in data.items() if key in own_keys})
+        given = CitationSourceFieldsSerializer(data=source_data)
+        errors = {}
+        if not own.is_valid():
+            errors.update(own.errors)
+        if not given.is_valid():
+            errors.update(given.errors)
+        source_id = data.get("id")
+        if "id" in data and (isinstance(source_id, bool) or not isinstance(source_id, int)):
+            errors["id"] = ["Give the source's id as an integer."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        source = self._resolve(source_id, given.validated_data)
+        return services.CitationData(source=source, **own.validated_data)
+
+    @staticmethod
+    def _resolve(source_id: int | None, fields: dict) -> Source:
+        if source_id is not None:
+            source = Source.objects.filter(pk=source_id).first() if abs(source_id) < 2**63 else None
+            if source is None:
+                raise serializers.ValidationError({"id": [f"No source has id {source_id}."]})
+        else:
+            source = Source.objects.filter(url=fields["url"]).first()
+            if source is None:
+                return Source(**fields)  # a new source, validated and saved by the service
+        differing = {
+            name: [
+                f"Differs from the stored source ({getattr(source, name)!s:.80}); "
+                f"edit the source at /api/v1/sources/{source.pk}/ instead."
+            ]
+            for name, value in fields.items()
+            if getattr(source, name) != value
+        }
+        if differing:
+            raise serializers.ValidationError(differing)
+        return source
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "description": "an actor id"},
+            {"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]},
+        ]
+    }
+)
+class ActorReferenceField(serializers.Field):
+    """An actor given by its id, or as an object with an `id`."""
+
+    default_error_messages = {"invalid": "Give an actor id, or an object with an `id`."}
+
+    def to_internal_value(self, data) -> Actor:
+        if isinstance(data, Mapping):
+            if set(data) - {"id", "name", "kind"}:
+                self.fail("invalid")
+            data = data.get("id")
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        actor = Actor.objects.filter(pk=data).first() if abs(data) < 2**63 else None
+        if actor is None:
+            raise serializers.ValidationError(f"No actor has id {data}.")
+        return actor
+
+
+class IncidentWriteSerializer(StrictKeysMixin, serializers.ModelSerializer):
+    """What a client sends to create or change an incident. Lists given replace the stored ones."""
+
+    # Keys of the record that a client may send back unchanged; they are ignored.
+    ignored_keys = frozenset(
+        {"id", "version", "reported_on", "country_name", "geocode", "weapons_total", "created_at", "updated_at"}
+    )
+
+    uid = serializers.UUIDField(required=False, help_text="may be given on create; ignored afterwards")
+    country = CountryCodeField(help_text="ISO 3166-1 alpha-2 (XK for Kosovo)")
+    latitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=decimal.Decimal(-90),
+        max_value=decimal.Decimal(90),
+        allow_null=True,
+        required=False,
+        rounding=decimal.ROUND_HALF_EVEN,
+        coerce_to_string=False,
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=decimal.Decimal(-180),
+        max_value=decimal.Decimal(180),
+        allow_null=True,
+        required=False,
+        rounding=decimal.ROUND_HALF_EVEN,
+        coerce_to_string=False,
+    )
+    weapons = WeaponItemSerializer(many=True, required=False)
+    sources = serializers.ListField(child=CitationField(), required=False)
+    actors = serializers.ListField(child=ActorReferenceField(), required=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "uid",
+            "title",
+            "summary",
+            "incident_type",
+            "occurred_on",
+            "date_precision",
+            "country",
+            "admin1",
+            "place",
+            "latitude",
+            "longitude",
+            "geo_precision",
+            "verification",
+            "status",
+            "weapons",
+            "sources",
+            "actors",
+            "tags",
+        ]
+
+    def to_internal_value(self, data):
+        if self.instance is not None and isinstance(data, Mapping):
+            data = {key: value for key, value in data.items() if key != "uid"}  # read-only after creation
+        return super().to_internal_value(data)
+
+    def create(self, validated_data):
+        uid = validated_data.pop("uid", None)
+        return services.incident_create(
+            user=self.context["request"].user, data=self._service_data(validated_data), uid=uid
+        )
+
+    def update(self, incident, validated_data):
+        return services.incident_update(
+            incident=incident, user=self.context["request"].user, data=self._service_data(validated_data)
+        )
+
+    @staticmethod
+    def _service_data(validated_data: dict) -> dict:
+        data = dict(validated_data)
+        if "sources" in data:
+            data["citations"] = data.pop("sources")
+        return data
+
+    def to_representation(self, incident):
+        return IncidentSerializer(incident, context=self.context).data

@@ -5,15 +5,22 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, viewsets
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from incidents import services
 from incidents.api.filters import ActorFilterSet, IncidentAggregateFilterSet, IncidentFilterSet, SourceFilterSet
-from incidents.api.serializers import ActorSerializer, CountrySerializer, IncidentSerializer, SourceSerializer
+from incidents.api.serializers import (
+    ActorSerializer,
+    CountrySerializer,
+    IncidentSerializer,
+    IncidentWriteSerializer,
+    SourceSerializer,
+)
 from incidents.selectors import (
     actors_visible_to,
     country_summaries,
@@ -53,19 +60,29 @@ class EditorAwareMixin:
         return context
 
 
-class IncidentViewSet(EditorAwareMixin, viewsets.ReadOnlyModelViewSet):
+@extend_schema_view(
+    create=extend_schema(request=IncidentWriteSerializer, responses={201: IncidentSerializer}),
+    update=extend_schema(request=IncidentWriteSerializer, responses={200: IncidentSerializer}),
+    partial_update=extend_schema(request=IncidentWriteSerializer, responses={200: IncidentSerializer}),
+)
+class IncidentViewSet(EditorAwareMixin, viewsets.ModelViewSet):
     """Incidents with their sources, weapons, actors and tags. Non-editors see published incidents only."""
 
-    serializer_class = IncidentSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = IncidentFilterSet
 
     def get_queryset(self):
         return with_record_relations(incidents_visible_to(self.request.user)).order_by("-occurred_on", "-id")
 
+    def get_serializer_class(self):
+        return IncidentSerializer if self.request.method in SAFE_METHODS else IncidentWriteSerializer
 
-class SourceViewSet(viewsets.ReadOnlyModelViewSet):
-    """Sources; non-editors see those cited by a published incident."""
+    def perform_destroy(self, incident):
+        services.incident_delete(incident=incident, user=self.request.user)
+
+
+class SourceViewSet(viewsets.ModelViewSet):
+    """Sources; non-editors see those cited by a published incident. A cited source cannot be deleted (409)."""
 
     serializer_class = SourceSerializer
     filter_backends = [DjangoFilterBackend]
@@ -74,9 +91,13 @@ class SourceViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return sources_visible_to(self.request.user).order_by("id")
 
+    def perform_destroy(self, source):
+        services.source_delete(source=source, user=self.request.user)
 
-class ActorViewSet(EditorAwareMixin, viewsets.ReadOnlyModelViewSet):
-    """Actors; non-editors see those linked to a published incident, and no names of individuals."""
+
+class ActorViewSet(EditorAwareMixin, viewsets.ModelViewSet):
+    """Actors; non-editors see those linked to a published incident, and no names of individuals.
+    A linked actor cannot be deleted (409)."""
 
     serializer_class = ActorSerializer
     filter_backends = [DjangoFilterBackend]
@@ -84,6 +105,9 @@ class ActorViewSet(EditorAwareMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return actors_visible_to(self.request.user).order_by("name", "id")
+
+    def perform_destroy(self, actor):
+        services.actor_delete(actor=actor, user=self.request.user)
 
 
 class CountryListView(generics.GenericAPIView):

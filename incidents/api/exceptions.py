@@ -1,0 +1,52 @@
+"""One exception handler for the API: every error is JSON, field errors are flat and named as API.md
+names them (`sources[0].title`), and domain exceptions get their HTTP status."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.db.models import ProtectedError, RestrictedError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from incidents.services import VersionConflict
+
+
+def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """{"weapons": [{}, {"quantity": ["…"]}]} becomes {"weapons[1].quantity": ["…"]}."""
+    if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = "non_field_errors" if key in ("__all__", "non_field_errors") and not prefix else key
+            flat.update(flatten_errors(value, f"{prefix}.{name}" if prefix else name))
+        return flat
+    if isinstance(detail, list) and any(isinstance(item, (dict, list)) for item in detail):
+        flat = {}
+        for index, item in enumerate(detail):
+            if item:
+                flat.update(flatten_errors(item, f"{prefix}[{index}]"))
+        return flat
+    messages = detail if isinstance(detail, list) else [detail]
+    return {prefix or "non_field_errors": [str(message) for message in messages]}
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, (ProtectedError, RestrictedError)):
+        return Response(
+            {"detail": "This record is still referenced by incidents and cannot be deleted."},
+            status=status.HTTP_409_CONFLICT,
+        )
+    elif isinstance(exc, VersionConflict):
+        return Response(
+            {"detail": str(exc), "current_version": exc.current_version}, status=status.HTTP_412_PRECONDITION_FAILED
+        )
+    elif isinstance(exc, IntegrityError):
+        # Only a concurrent write can get past validation to a constraint: ask the client to retry.
+        return Response(
+            {"detail": "A concurrent change conflicted with this one; retry."}, status=status.HTTP_409_CONFLICT
+        )
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError):
+        response.data = flatten_errors(response.data)
+    return response
