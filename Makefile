@@ -6,7 +6,7 @@ PORT ?= 8000
 # Tests never need a real secret; the service itself refuses to start without one when DEBUG is off.
 TEST_ENV := SECRET_KEY=insecure-test-only-key
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: $(VENV)/.installed
 	$(TEST_ENV) $(BIN)/python manage.py check
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+# Schema fuzzing against a served instance (schemathesis); FUZZ_EXAMPLES per operation, default 20.
+fuzz: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[fuzz]'
+	scripts/fuzz.sh $(or $(FUZZ_EXAMPLES),20)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -23,7 +23,7 @@ def test_schema_is_served_as_json_with_error_responses(anon_client):
     assert schema["openapi"].startswith("3.")
     list_operation = schema["paths"]["/api/v1/incidents/"]["get"]
     assert list_operation["responses"]["400"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/ValidationError"
+        "anyOf": [{"$ref": "#/components/schemas/ValidationError"}, {"$ref": "#/components/schemas/Detail"}]
     }
     assert "404" in schema["paths"]["/api/v1/incidents/{id}/"]["get"]["responses"]
 
@@ -41,3 +41,17 @@ def test_schema_validates_without_warnings():
     from django.core.management import call_command
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/incidents/0.5/", "/api/v1/nothing-here/", "/api/v2/"])
+def test_unknown_api_paths_answer_404_in_json(anon_client, path):
+    response = anon_client.get(path)
+    assert response.status_code == status.HTTP_404_NOT_FOUND
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_unknown_paths_outside_the_api_keep_html_pages(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == status.HTTP_404_NOT_FOUND
+    assert response.headers["Content-Type"].startswith("text/html")

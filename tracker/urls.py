@@ -10,3 +10,8 @@ urlpatterns = [
     path("api/v1/", include("incidents.api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Errors under /api/ are JSON like every other API answer.
+handler400 = "incidents.api.views.bad_request"
+handler404 = "incidents.api.views.not_found"
+handler500 = "incidents.api.views.server_error"

@@ -16,8 +16,13 @@ def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
     if isinstance(detail, dict):
         flat: dict[str, list[str]] = {}
         for key, value in detail.items():
-            name = "non_field_errors" if key in ("__all__", "non_field_errors") and not prefix else key
-            flat.update(flatten_errors(value, f"{prefix}.{name}" if prefix else name))
+            if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+                name = f"{prefix}[{key}]"  # an item of a list
+            elif key in ("__all__", "non_field_errors"):
+                name = prefix or "non_field_errors"  # an error of the object itself
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_errors(value, name))
         return flat
     if isinstance(detail, list) and any(isinstance(item, (dict, list)) for item in detail):
         flat = {}

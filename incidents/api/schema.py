@@ -21,6 +21,12 @@ def _response(description: str, schema_name: str) -> dict:
     }
 
 
+def _bad_request() -> dict:
+    # Field errors map names to messages; a body that is not JSON at all gets a single `detail`.
+    schema = {"anyOf": [{"$ref": "#/components/schemas/ValidationError"}, {"$ref": "#/components/schemas/Detail"}]}
+    return {"description": "Invalid parameters or fields.", "content": {"application/json": {"schema": schema}}}
+
+
 def _filter_help_texts() -> dict[str, str]:
     from incidents.api.filters import ActorFilterSet, IncidentFilterSet, SourceFilterSet
 
@@ -45,11 +51,22 @@ def document_error_responses(result, generator, request, public):
                         parameter["description"] = help_texts[parameter["name"]]
             responses = operation.setdefault("responses", {})
             has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
+            if has_query:
+                # gunicorn (and any proxy) refuses request lines over 4 KB before the app sees them.
+                responses.setdefault(
+                    "414",
+                    {"description": "URI too long (answered by the HTTP server).", "content": {"text/html": {}}},
+                )
             if has_query or "requestBody" in operation:
-                responses.setdefault("400", _response("Invalid parameters or fields.", "ValidationError"))
+                responses.setdefault("400", _bad_request())
             if method in UNSAFE_METHODS:
                 responses.setdefault("401", _response("No credentials were given.", "Detail"))
                 responses.setdefault("403", _response("The credentials do not allow this.", "Detail"))
             if "{" in path:
                 responses.setdefault("404", _response("No such record, or not visible to the caller.", "Detail"))
+            if method == "delete" and ("/sources/" in path or "/actors/" in path):
+                responses.setdefault("409", _response("Still cited by or linked to an incident.", "Detail"))
+            if method in UNSAFE_METHODS:
+                # Only a concurrent write racing this one on a unique value gets this far.
+                responses.setdefault("409", _response("A concurrent change conflicted; retry.", "Detail"))
     return result

@@ -4,6 +4,7 @@ shape and types of the input and resolve references; the rules live in the servi
 import decimal
 from collections.abc import Mapping
 
+from django.db import models
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
@@ -41,6 +42,11 @@ class CountryCodeField(serializers.ChoiceField):
         if isinstance(data, str):
             data = data.strip().upper()
         return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": 1000})
+class HttpUrlField(serializers.URLField):
+    """A URL; the model allows http and https only, and the schema says so."""
 
 
 # --- Reading --------------------------------------------------------------------------------------
@@ -88,6 +94,11 @@ class ActorSerializer(StrictKeysMixin, serializers.ModelSerializer):
 
 
 class SourceSerializer(StrictKeysMixin, serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.URLField: HttpUrlField,
+    }
+
     class Meta:
         model = Source
         fields = [
@@ -218,10 +229,21 @@ class CountrySerializer(serializers.Serializer):
 
 # --- Writing incidents ----------------------------------------------------------------------------
 
-CITATION_SOURCE_FIELDS = ("url", "title", "publisher", "published_on", "source_type", "language", "archived_url")
+CITATION_SOURCE_FIELDS = (
+    "url",
+    "title",
+    "publisher",
+    "published_on",
+    "source_type",
+    "language",
+    "archived_url",
+    "reliability",
+)
 
 
 class CitationSourceFieldsSerializer(StrictKeysMixin, serializers.ModelSerializer):
+    serializer_field_mapping = SourceSerializer.serializer_field_mapping
+
     """Types of the source fields a citation may carry; uniqueness is not checked here (a citation may
     name an existing source by its URL)."""
 
