@@ -68,6 +68,21 @@ class ActorInline(admin.TabularInline):
     verbose_name_plural = "actors"
 
 
+class GeocodeWarningFilter(admin.SimpleListFilter):
+    title = "geocode warning"
+    parameter_name = "geocode_warning"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "With a warning"), ("no", "Without")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(geocode_warning="")
+        if self.value() == "no":
+            return queryset.filter(geocode_warning="")
+        return queryset
+
+
 class IncidentAdminForm(forms.ModelForm):
     tag_slugs = forms.CharField(
         label="tags",
@@ -115,7 +130,16 @@ class IncidentAdmin(ServiceHistoryAdmin):
         "weapons_total",
         "geo_precision",
     ]
-    list_filter = ["country", "verification", "status", "incident_type", "weapons__category", "date_precision"]
+    list_filter = [
+        "country",
+        "verification",
+        "status",
+        "incident_type",
+        "weapons__category",
+        "date_precision",
+        "geo_precision",
+        GeocodeWarningFilter,
+    ]
     search_fields = ["title", "summary", "place", "citations__source__title", "citations__source__publisher"]
     date_hierarchy = "occurred_on"
     list_select_related = True
@@ -141,7 +165,7 @@ class IncidentAdmin(ServiceHistoryAdmin):
         ),
         ("Record", {"fields": ["uid", "version", "weapons_total", "created_at", "updated_at"]}),
     ]
-    actions = ["publish_selected", "archive_selected"]
+    actions = ["publish_selected", "archive_selected", "geocode_selected"]
 
     def save_model(self, request, obj, form, change):
         """Deferred: the incident is saved with its inlines in `save_related`, in one service call."""
@@ -191,6 +215,10 @@ class IncidentAdmin(ServiceHistoryAdmin):
     @admin.action(description="Archive selected incidents", permissions=["change"])
     def archive_selected(self, request, queryset):
         self._apply_to_each(request, queryset, services.incident_archive, "archived")
+
+    @admin.action(description="Geocode selected incidents (coordinates typed by hand are kept)", permissions=["change"])
+    def geocode_selected(self, request, queryset):
+        self._apply_to_each(request, queryset, services.incident_geocode, "geocoded")
 
     def _apply_to_each(self, request, queryset, service, done: str) -> None:
         succeeded = 0

@@ -8,3 +8,6 @@ class IncidentsConfig(AppConfig):
 
     def ready(self):
         from incidents import history  # noqa: F401  (connects the history signal)
+        from incidents.geocoding import check_geocoder_settings
+
+        check_geocoder_settings()  # a networked geocoder its provider would refuse stops the start

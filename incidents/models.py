@@ -323,3 +323,41 @@ class IncidentTag(models.Model):
         verbose_name = "incident tag"
         verbose_name_plural = "incident tags"
         constraints = [models.UniqueConstraint(fields=["incident", "tag"], name="incident_tag_unique")]
+
+
+class GeocodeCache(models.Model):
+    """One geocoder answer (found or not) for a (provider, folded query, country), so each is asked once."""
+
+    provider = models.CharField("provider", max_length=32)
+    query = models.CharField("query (folded)", max_length=500)
+    country = models.CharField("country", max_length=2)
+    found = models.BooleanField("found")
+    latitude = models.DecimalField("latitude", max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField("longitude", max_digits=9, decimal_places=6, null=True, blank=True)
+    precision = models.CharField("precision", max_length=8, choices=GeoPrecision.choices, blank=True)
+    address = models.CharField("address", max_length=500, blank=True)
+    created_at = models.DateTimeField("created at", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "geocode cache entry"
+        verbose_name_plural = "geocode cache"
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "query", "country"], name="geocode_cache_unique_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}: {self.query} ({self.country})"
+
+    def result(self):
+        from incidents.geocoding import GeocodeResult
+
+        if not self.found:
+            return None
+        return GeocodeResult(
+            latitude=self.latitude,
+            longitude=self.longitude,
+            precision=self.precision,
+            provider=self.provider,
+            query=self.query,
+            address=self.address,
+        )

@@ -15,6 +15,7 @@ from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils import timezone
 
+from incidents import geocoding
 from incidents.choices import ActorKind, Status
 from incidents.history import recorded_change
 from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentTag, Source, Tag, WeaponItem
@@ -63,6 +64,7 @@ MAX_ACTORS = 50
 MAX_TAGS = 30
 
 PUBLISHED_NEEDS_CITATION = "A published incident needs at least one citation."
+MANUAL = "manual"  # the geocode provider of coordinates typed by a person
 
 
 class VersionConflict(Exception):
@@ -89,6 +91,7 @@ class CitationData:
 
 def incident_create(*, user, data: Mapping, uid: uuid.UUID | None = None) -> Incident:
     """Create an incident with its weapons, citations, actors and tags."""
+    data = with_geocoded_place(data, incident=None)
     with transaction.atomic(), recorded_change(user):
         incident = Incident(uid=uid or uuid.uuid4())
         _apply_incident(incident, data, creating=True)
@@ -101,12 +104,53 @@ def incident_update(*, incident: Incident, user, data: Mapping, expected_version
     With `expected_version`, the edit applies only if the incident is still at that version
     (checked under the row lock, so of two concurrent writers exactly one wins).
     """
+    data = with_geocoded_place(data, incident=Incident.objects.get(pk=incident.pk))
     with transaction.atomic(), recorded_change(user):
         locked = Incident.objects.select_for_update().get(pk=incident.pk)
         if expected_version is not None and locked.version != expected_version:
             raise VersionConflict(locked.version)
         _apply_incident(locked, data, creating=False)
     return locked
+
+
+def incident_geocode(*, incident: Incident, user) -> Incident:
+    """Geocode an incident's place again (admin action, geocode_incidents); manual coordinates are kept."""
+    if incident.geocode_provider == MANUAL and incident.has_coordinates:
+        return incident
+    data = with_geocoded_place({}, incident=incident, force=True)
+    return incident_update(incident=incident, user=user, data=data) if data else incident
+
+
+def with_geocoded_place(data: Mapping, *, incident: Incident | None, force: bool = False) -> dict:
+    """Coordinates for a place given without them, looked up *before* the write transaction opens (a
+    networked geocoder would otherwise hold SQLite's write lock for its timeout).
+
+    Client coordinates win (they become `manual`); a changed place re-geocodes only coordinates that were
+    not typed by hand; a place that cannot be found leaves the incident without coordinates."""
+    data = dict(data)
+    if "latitude" in data or "longitude" in data:
+        return data
+    keys = ("place", "admin1", "country")
+    current = {key: str(getattr(incident, key)) if incident else "" for key in keys}
+    wanted = {key: str(data.get(key, current[key]) or "") for key in keys}
+    if incident is not None and not force:
+        if wanted == current or (incident.geocode_provider == MANUAL and incident.has_coordinates):
+            return data
+    if not (wanted["place"] or wanted["admin1"]):
+        return data
+    result = geocoding.locate(place=wanted["place"], admin1=wanted["admin1"], country=wanted["country"])
+    if result is not None:
+        data.update(
+            latitude=result.latitude,
+            longitude=result.longitude,
+            geo_precision=result.precision,
+            geocode_provider=result.provider,
+            geocode_query=", ".join(part for part in (wanted["place"], wanted["admin1"]) if part),
+            geocoded_at=timezone.now(),
+        )
+    elif incident is not None and incident.has_coordinates:
+        data.update(latitude=None, longitude=None)  # the old place's coordinates no longer apply
+    return data
 
 
 def incident_publish(*, incident: Incident, user) -> Incident:
@@ -172,6 +216,8 @@ def _apply_incident(incident: Incident, data: Mapping, *, creating: bool) -> Non
             errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
+    if "geocode_warning" not in data and incident.has_coordinates and _moved(incident, before, creating):
+        incident.geocode_warning = geocoding.country_warning(incident.latitude, incident.longitude, incident.country)
 
     final_actors = actors if actors is not None else ([] if creating else list(incident.actors.all()))
     _set_derived_values(
@@ -193,6 +239,24 @@ def _apply_incident(incident: Incident, data: Mapping, *, creating: bool) -> Non
         incident.save()
 
 
+def _moved(incident: Incident, before: tuple | None, creating: bool) -> bool:
+    """Did the coordinates or the country change (so the country check must run again)?"""
+    if creating or before is None:
+        return True
+    names = INCIDENT_FIELDS
+    old = dict(zip(names, before[0][: len(names)], strict=True))
+    field = Incident._meta.get_field
+    try:
+        now = {name: field(name).to_python(getattr(incident, name)) for name in ("latitude", "longitude")}
+    except ValidationError:
+        return False
+    return (
+        now["latitude"] != old["latitude"]
+        or now["longitude"] != old["longitude"]
+        or str(incident.country).upper() != str(old["country"])
+    )
+
+
 def _keep_coordinate_provenance(incident: Incident, data: Mapping, coordinates_before: tuple) -> None:
     """Coordinates typed by a person are `manual`; removing coordinates removes their provenance."""
     if "latitude" not in data and "longitude" not in data:
@@ -212,7 +276,7 @@ def _keep_coordinate_provenance(incident: Incident, data: Mapping, coordinates_b
             incident.geocoded_at = None
         return
     if "geocode_provider" not in data:
-        incident.geocode_provider = "manual"
+        incident.geocode_provider = MANUAL
         incident.geocode_query = ""
         incident.geocode_warning = ""
         incident.geocoded_at = timezone.now()

@@ -23,6 +23,7 @@ trap cleanup EXIT
 
 $BIN/python manage.py migrate --noinput >/dev/null
 $BIN/python manage.py collectstatic --noinput >/dev/null
+$BIN/python manage.py build_gazetteer >/dev/null
 $BIN/python manage.py load_sourced_fixtures >/dev/null
 TOKEN=$($BIN/python manage.py create_api_user fuzz-editor --role editor --password 'fuzz-editor-password' | tail -n 1)
 

@@ -214,6 +214,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # --- Geocoding ------------------------------------------------------------------------------------
 GEOCODER = os.environ.get("GEOCODER", "gazetteer")
 GEOCODER_USER_AGENT = os.environ.get("GEOCODER_USER_AGENT", "")
+GEOCODER_TIMEOUT = float(os.environ.get("GEOCODER_TIMEOUT", "5"))
+# Nominatim's policy: at most one request per second, for the whole application.
+GEOCODER_MIN_DELAY_SECONDS = float(os.environ.get("GEOCODER_MIN_DELAY_SECONDS", "1"))
+# The offline gazetteer's index file (built once by `manage.py build_gazetteer`, or on first use).
+GAZETTEER_PATH = os.environ.get("GAZETTEER_PATH", "")
 
 # --- Deployment behind a proxy and over HTTPS (all off by default so a plain-HTTP local run works) ------
 if os.environ.get("SECURE_PROXY_SSL_HEADER"):

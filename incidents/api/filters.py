@@ -455,3 +455,10 @@ class ActorFilterSet(StrictFilterSet):
         if not is_editor(getattr(self.request, "user", None)):
             matches &= ~Q(kind=ActorKind.INDIVIDUAL)  # names of individuals are not searchable by the public
         return queryset.filter(matches)
+
+
+class GeocodeQueryForm(StrictQueryForm):
+    """The parameters of `geocode/`: what to look up, and in which country."""
+
+    q = forms.CharField(max_length=MAX_Q_LENGTH, help_text="a place name")
+    country = NormalizedChoiceField(choices=COUNTRY_CHOICES, normalize=str.upper, help_text="ISO 3166-1 alpha-2")

@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from incidents import services
 from incidents.api.filters import COUNTRY_CHOICES
-from incidents.choices import ActorKind, Credibility, Stance
+from incidents.choices import ActorKind, Credibility, GeoPrecision, Stance
 from incidents.models import Actor, Citation, Incident, Source, WeaponItem
 
 # --- Shared pieces --------------------------------------------------------------------------------
@@ -446,3 +446,17 @@ class IncidentWriteSerializer(StrictKeysMixin, serializers.ModelSerializer):
 
     def to_representation(self, incident):
         return IncidentSerializer(incident, context=self.context).data
+
+
+class GeocodeAnswerSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    country = serializers.CharField()
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    geo_precision = serializers.ChoiceField(choices=GeoPrecision.choices)
+    provider = serializers.CharField()
+    warning = serializers.CharField(allow_null=True)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()

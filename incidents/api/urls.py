@@ -4,7 +4,14 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from incidents.api.views import ActorViewSet, ApiRootView, CountryListView, IncidentViewSet, SourceViewSet
+from incidents.api.views import (
+    ActorViewSet,
+    ApiRootView,
+    CountryListView,
+    GeocodeView,
+    IncidentViewSet,
+    SourceViewSet,
+)
 
 router = SimpleRouter()
 router.register("incidents", IncidentViewSet, basename="incident")
@@ -14,6 +21,7 @@ router.register("actors", ActorViewSet, basename="actor")
 urlpatterns = [
     path("", ApiRootView.as_view(), name="api-root"),
     path("countries/", CountryListView.as_view(), name="country-list"),
+    path("geocode/", GeocodeView.as_view(), name="geocode"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     *router.urls,

@@ -6,18 +6,28 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from incidents import services
-from incidents.api.filters import ActorFilterSet, IncidentAggregateFilterSet, IncidentFilterSet, SourceFilterSet
+from incidents import geocoding, services
+from incidents.api.filters import (
+    ActorFilterSet,
+    GeocodeQueryForm,
+    IncidentAggregateFilterSet,
+    IncidentFilterSet,
+    SourceFilterSet,
+)
+from incidents.api.permissions import EditorsOnly
 from incidents.api.serializers import (
     ActorSerializer,
     CountrySerializer,
+    DetailSerializer,
+    GeocodeAnswerSerializer,
     IncidentSerializer,
     IncidentWriteSerializer,
     SourceSerializer,
@@ -128,6 +138,47 @@ class CountryListView(generics.GenericAPIView):
         return Response(self.get_serializer(rows, many=True).data)
 
 
+class GeocodeView(APIView):
+    """What the configured geocoder finds for a place in a country (editors only)."""
+
+    permission_classes = [EditorsOnly]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, required=True, description="a place name"),
+            OpenApiParameter("country", str, required=True, description="ISO 3166-1 alpha-2"),
+        ],
+        responses={
+            200: GeocodeAnswerSerializer,
+            400: OpenApiResponse(description="Invalid parameters."),
+            401: DetailSerializer,
+            403: DetailSerializer,
+            404: DetailSerializer,
+        },
+    )
+    def get(self, request):
+        form = GeocodeQueryForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        query, country = form.cleaned_data["q"], form.cleaned_data["country"]
+        result = geocoding.locate(place=query, admin1="", country=country)
+        if result is None:
+            return Response({"detail": f"Nothing found for {query!r} in {country}."}, status=404)
+        return Response(
+            GeocodeAnswerSerializer(
+                {
+                    "query": query,
+                    "country": country,
+                    "latitude": result.latitude,
+                    "longitude": result.longitude,
+                    "geo_precision": result.precision,
+                    "provider": result.provider,
+                    "warning": geocoding.country_warning(result.latitude, result.longitude, country) or None,
+                }
+            ).data
+        )
+
+
 class ApiRootView(APIView):
     """Links to every endpoint, the dataset's licence and attribution, and how to cite a record."""
 
@@ -144,6 +195,7 @@ class ApiRootView(APIView):
                 "sources": link("source-list"),
                 "actors": link("actor-list"),
                 "countries": link("country-list"),
+                "geocode": link("geocode"),
                 "schema": link("schema"),
                 "docs": link("docs"),
                 "health": link("healthz"),
