@@ -38,3 +38,28 @@ def reader_client(reader_user):
 @pytest.fixture
 def editor_client(editor_user):
     return _token_client(editor_user)
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Tests never leave the machine: a connection to anything but loopback fails loudly."""
+    import socket
+
+    real_connect = socket.socket.connect
+
+    def guarded_connect(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host.startswith("127.") or host in {"localhost", "::1"} or "/" in host):
+            raise OSError(f"network access in a test: {address!r}")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+
+
+@pytest.fixture(autouse=True)
+def private_cache(settings):
+    """Each test gets an empty cache of its own (rate limits and throttles start fresh)."""
+    from django.core.cache import cache
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    cache.clear()
