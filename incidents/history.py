@@ -17,10 +17,11 @@ from django.dispatch import receiver
 from simple_history.signals import pre_create_historical_record
 
 
-@dataclass(frozen=True)
+@dataclass
 class Change:
     change_id: uuid.UUID
     user: object | None
+    wrote: bool = False
 
 
 _current_change: contextvars.ContextVar[Change | None] = contextvars.ContextVar("current_change", default=None)
@@ -40,8 +41,26 @@ def recorded_change(user) -> Iterator[Change]:
     token = _current_change.set(change)
     try:
         yield change
+        if change.wrote:
+            bump_data_version()  # inside the service's transaction: the data and its version commit together
     finally:
         _current_change.reset(token)
+
+
+def bump_data_version() -> None:
+    """Record that the data changed (cached aggregates keyed by the old version stop being used)."""
+    from django.db.models import F
+
+    from incidents.models import DataVersion
+
+    if not DataVersion.objects.filter(pk=1).update(version=F("version") + 1):
+        DataVersion.objects.get_or_create(pk=1, defaults={"version": 1})
+
+
+def current_data_version() -> int:
+    from incidents.models import DataVersion
+
+    return DataVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
 
 
 class HistoricalChangeBase(models.Model):
@@ -59,5 +78,6 @@ def _stamp_change(sender, history_instance, **kwargs):
     if change is None:
         return
     history_instance.change_id = change.change_id
+    change.wrote = True
     if change.user is not None:
         history_instance.history_user = change.user

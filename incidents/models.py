@@ -361,3 +361,15 @@ class GeocodeCache(models.Model):
             query=self.query,
             address=self.address,
         )
+
+
+class DataVersion(models.Model):
+    """A counter raised by every write through the services: keys caches of aggregates (and list ETags)."""
+
+    version = models.BigIntegerField("version", default=0)
+
+    class Meta:
+        verbose_name = "data version"
+
+    def __str__(self) -> str:
+        return str(self.version)

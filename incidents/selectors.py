@@ -1,11 +1,13 @@
 """Reads of the domain. Visibility is decided here, once, for every endpoint and format."""
 
 from django.conf import settings
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
+from django_countries import countries
 from django_countries.fields import Country
 
-from incidents.choices import Status
-from incidents.models import Actor, Citation, Incident, IncidentActor, Source
+from incidents.choices import ActorKind, DatePrecision, IncidentType, Status, Verification, WeaponCategory
+from incidents.models import Actor, Citation, Incident, IncidentActor, Source, WeaponItem
 
 
 def is_editor(user) -> bool:
@@ -71,3 +73,107 @@ def country_summaries(incidents: QuerySet[Incident]) -> list[dict]:
         }
         for row in rows
     ]
+
+
+STATS_KEYS = (
+    "country",
+    "year",
+    "month",
+    "incident_type",
+    "verification",
+    "weapon_category",
+    "suspected_origin",
+    "actor_kind",
+)
+TIME_KEYS = {"year", "month"}
+NULL_LABELS = {"weapon_category": "No weapons", "suspected_origin": "No suspected origin", "actor_kind": "No actors"}
+
+
+def incident_stats(*, incidents: QuerySet[Incident], group_by: str) -> dict:
+    """Aggregates of API.md "Stats": one row per key, with how many incidents and weapons.
+
+    For the multi-valued keys (weapon_category, suspected_origin, actor_kind) an incident counts once under
+    each key it has; `weapons` is the quantity under that key (for actor_kind: the weapons of the incidents
+    linked to such an actor). Incidents with no value form the `null` row.
+    """
+    incidents = incidents.order_by()
+    totals = incidents.aggregate(incidents=Count("id"), weapons=Coalesce(Sum("weapons_total"), 0))
+    total = {"incidents": totals["incidents"], "weapons": totals["weapons"]}
+    rows = _stats_rows(incidents, group_by, total)
+    labels = _stats_labels(group_by)
+    results = [
+        {
+            "key": None if key is None else str(key),
+            "label": NULL_LABELS.get(group_by, "None") if key is None else labels.get(str(key), str(key)),
+            "incidents": count,
+            "weapons": weapons or 0,
+        }
+        for key, count, weapons in rows
+        if count
+    ]
+    if group_by in TIME_KEYS:
+        results.sort(key=lambda row: row["key"])
+    else:
+        results.sort(key=lambda row: (-row["incidents"], row["key"] is None, row["key"] or ""))
+    return {"group_by": group_by, "total": total, "results": results}
+
+
+def _stats_rows(incidents: QuerySet[Incident], group_by: str, total: dict) -> list[tuple]:
+    def grouped(queryset, key_expression, weapons_expression):
+        return [
+            (row["key"], row["incidents"], row["weapons"])
+            for row in queryset.annotate(key=key_expression)
+            .values("key")
+            .annotate(incidents=Count("incident_id" if queryset.model is not Incident else "id", distinct=True))
+            .annotate(weapons=Coalesce(weapons_expression, 0))
+            .order_by()
+        ]
+
+    if group_by in ("country", "incident_type", "verification"):
+        return grouped(incidents, F(group_by), Sum("weapons_total"))
+    if group_by == "year":
+        return grouped(incidents, ExtractYear("occurred_on"), Sum("weapons_total"))
+    if group_by == "month":
+        total["imprecise"] = incidents.filter(date_precision=DatePrecision.YEAR).count()
+        precise = incidents.exclude(date_precision=DatePrecision.YEAR)
+        rows = grouped(
+            precise.annotate(year=ExtractYear("occurred_on"), month=ExtractMonth("occurred_on")),
+            F("year") * 100 + F("month"),
+            Sum("weapons_total"),
+        )
+        return [(f"{key // 100:04d}-{key % 100:02d}", count, weapons) for key, count, weapons in rows]
+    weapons = WeaponItem.objects.filter(incident__in=incidents)
+    if group_by == "weapon_category":
+        rows = grouped(weapons, F("category"), Sum("quantity"))
+        without = incidents.exclude(Exists(WeaponItem.objects.filter(incident=OuterRef("pk"))))
+        return [*rows, (None, without.count(), 0)]
+    if group_by == "suspected_origin":
+        with_origin = weapons.exclude(suspected_origin__isnull=True).exclude(suspected_origin="")
+        rows = grouped(with_origin, F("suspected_origin"), Sum("quantity"))
+        has_origin = WeaponItem.objects.filter(incident=OuterRef("pk"), suspected_origin__isnull=False)
+        without = incidents.exclude(Exists(has_origin.exclude(suspected_origin="")))
+        rest = without.aggregate(incidents=Count("id"), weapons=Coalesce(Sum("weapons_total"), 0))
+        return [*rows, (None, rest["incidents"], rest["weapons"])]
+    if group_by == "actor_kind":
+        rows = []
+        for kind in ActorKind.values:
+            linked = incidents.filter(
+                Exists(IncidentActor.objects.filter(incident=OuterRef("pk"), actor__kind=kind))
+            ).aggregate(incidents=Count("id"), weapons=Coalesce(Sum("weapons_total"), 0))
+            rows.append((kind, linked["incidents"], linked["weapons"]))
+        without = incidents.exclude(Exists(IncidentActor.objects.filter(incident=OuterRef("pk"))))
+        rest = without.aggregate(incidents=Count("id"), weapons=Coalesce(Sum("weapons_total"), 0))
+        return [*rows, (None, rest["incidents"], rest["weapons"])]
+    raise ValueError(f"unknown group_by {group_by!r}")
+
+
+def _stats_labels(group_by: str) -> dict[str, str]:
+    if group_by in ("country", "suspected_origin"):
+        return {country.code: country.name for country in countries}
+    enums = {
+        "incident_type": IncidentType,
+        "verification": Verification,
+        "weapon_category": WeaponCategory,
+        "actor_kind": ActorKind,
+    }
+    return dict(enums[group_by].choices) if group_by in enums else {}

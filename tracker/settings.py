@@ -200,10 +200,14 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- CORS -----------------------------------------------------------------------------------------
+# Dashboards may read the JSON from any page; nothing else crosses origins. The URL pattern matches no
+# path on purpose: `incidents.apps` enables CORS for safe methods under /api/ (django-cors-headers would
+# otherwise add its headers to writes too).
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_ALLOW_ALL_ORIGINS = not CORS_ALLOWED_ORIGINS
 CORS_ALLOW_CREDENTIALS = False
-CORS_URLS_REGEX = r"^/api/.*$"
+CORS_URLS_REGEX = r"^(?!)"
+CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
 
 # --- Limits and rates -----------------------------------------------------------------------------
 ANON_THROTTLE_RATE = os.environ.get("ANON_THROTTLE_RATE", "120/minute")

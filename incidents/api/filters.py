@@ -250,7 +250,9 @@ class StrictFilterSet(filters.FilterSet):
 
 
 class IncidentFilterSet(StrictFilterSet):
-    """Every filter of API.md "Filters" (`fields`, `source_reliability` and `min_credibility` come later)."""
+    """Every filter of API.md "Filters" (`source_reliability` and `min_credibility` come later)."""
+
+    extra_parameters = frozenset({"limit", "offset", "fields"})  # `fields` is read by the view
 
     country = ChoiceListFilter(
         field_name="country",
@@ -398,10 +400,14 @@ class IncidentFilterSet(StrictFilterSet):
 
 
 class IncidentAggregateFilterSet(IncidentFilterSet):
-    """The same filters for `stats/` and `countries/`, which take no ordering and no paging."""
+    """The same filters for `stats/` and `countries/`, which take no ordering, paging or field selection."""
 
     ordering = None  # removes the inherited filter, as in Django forms
     extra_parameters = frozenset()
+
+
+class IncidentStatsFilterSet(IncidentAggregateFilterSet):
+    extra_parameters = frozenset({"group_by"})
 
 
 def within_radius(queryset: QuerySet, *, lat: float, lon: float, radius_km: float) -> QuerySet:

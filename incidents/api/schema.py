@@ -12,6 +12,19 @@ DETAIL = {
     "required": ["detail"],
 }
 UNSAFE_METHODS = {"post", "put", "patch", "delete"}
+FORMAT_HELP = "json (default), geojson or csv; takes precedence over Accept. GeoJSON and CSV hold every match."
+EXPORT_SCHEMAS = {
+    "text/csv": {"type": "string", "description": "a header row, then one row per incident"},
+    "application/geo+json": {
+        "type": "object",
+        "description": "RFC 7946 FeatureCollection of the matching incidents that have coordinates",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+}
 
 
 def _response(description: str, schema_name: str) -> dict:
@@ -30,7 +43,7 @@ def _bad_request() -> dict:
 def _filter_help_texts() -> dict[str, str]:
     from incidents.api.filters import ActorFilterSet, IncidentFilterSet, SourceFilterSet
 
-    texts = {}
+    texts = {"format": FORMAT_HELP}
     for filterset in (ActorFilterSet, SourceFilterSet, IncidentFilterSet):
         texts.update({name: f.extra.get("help_text") or f.label for name, f in filterset.base_filters.items()})
     return texts
@@ -50,6 +63,9 @@ def document_error_responses(result, generator, request, public):
                     if help_texts.get(parameter["name"]):
                         parameter["description"] = help_texts[parameter["name"]]
             responses = operation.setdefault("responses", {})
+            for content_type, schema in EXPORT_SCHEMAS.items():
+                if content_type in responses.get("200", {}).get("content", {}):
+                    responses["200"]["content"][content_type] = {"schema": schema}
             has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
             if has_query:
                 # gunicorn (and any proxy) refuses request lines over 4 KB before the app sees them.

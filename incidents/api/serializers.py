@@ -202,6 +202,13 @@ class IncidentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        wanted = self.context.get("fields")
+        if wanted:
+            for name in set(self.fields) - set(wanted):
+                self.fields.pop(name)
+
     def get_country_name(self, incident) -> str:
         return incident.country.name
 
@@ -460,3 +467,39 @@ class GeocodeAnswerSerializer(serializers.Serializer):
 
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+INCIDENT_RECORD_FIELDS = IncidentSerializer.Meta.fields
+
+
+def requested_fields(raw: str | None) -> list[str] | None:
+    """`fields=id,title,country`: the record's fields to return; an unknown name is a 400."""
+    if raw is None:
+        return None
+    names = [name.strip() for name in raw.split(",")]
+    unknown = [name for name in names if name not in INCIDENT_RECORD_FIELDS]
+    if not raw.strip() or unknown:
+        listed = ", ".join(unknown) or "(empty)"
+        raise serializers.ValidationError(
+            {"fields": [f"Unknown field(s): {listed}. Known: {', '.join(INCIDENT_RECORD_FIELDS)}."]}
+        )
+    return names
+
+
+class StatsRowSerializer(serializers.Serializer):
+    key = serializers.CharField(allow_null=True)
+    label = serializers.CharField()
+    incidents = serializers.IntegerField()
+    weapons = serializers.IntegerField()
+
+
+class StatsTotalSerializer(serializers.Serializer):
+    incidents = serializers.IntegerField()
+    weapons = serializers.IntegerField()
+    imprecise = serializers.IntegerField(required=False, help_text="group_by=month: year-precise incidents")
+
+
+class StatsSerializer(serializers.Serializer):
+    group_by = serializers.CharField()
+    total = StatsTotalSerializer()
+    results = StatsRowSerializer(many=True)

@@ -11,6 +11,7 @@ from incidents.api.views import (
     GeocodeView,
     IncidentViewSet,
     SourceViewSet,
+    StatsView,
 )
 
 router = SimpleRouter()
@@ -22,6 +23,7 @@ urlpatterns = [
     path("", ApiRootView.as_view(), name="api-root"),
     path("countries/", CountryListView.as_view(), name="country-list"),
     path("geocode/", GeocodeView.as_view(), name="geocode"),
+    path("stats/", StatsView.as_view(), name="stats"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     *router.urls,

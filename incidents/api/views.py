@@ -1,5 +1,9 @@
 """Thin views: a queryset from the selectors, a serializer, a FilterSet, permissions."""
 
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views import defaults
@@ -10,20 +14,24 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS, AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from incidents import geocoding, services
+from incidents.api.exports import EXPORT_FORMATS, CSVRenderer, GeoJSONRenderer, streamed_export
 from incidents.api.filters import (
     ActorFilterSet,
     GeocodeQueryForm,
     IncidentAggregateFilterSet,
     IncidentFilterSet,
+    IncidentStatsFilterSet,
     SourceFilterSet,
 )
 from incidents.api.permissions import EditorsOnly
 from incidents.api.serializers import (
+    INCIDENT_RECORD_FIELDS,
     ActorSerializer,
     CountrySerializer,
     DetailSerializer,
@@ -31,10 +39,15 @@ from incidents.api.serializers import (
     IncidentSerializer,
     IncidentWriteSerializer,
     SourceSerializer,
+    StatsSerializer,
+    requested_fields,
 )
+from incidents.history import current_data_version
 from incidents.selectors import (
+    STATS_KEYS,
     actors_visible_to,
     country_summaries,
+    incident_stats,
     incidents_visible_to,
     is_editor,
     sources_visible_to,
@@ -71,16 +84,45 @@ class EditorAwareMixin:
         return context
 
 
+class JsonErrorsMixin:
+    """Errors are JSON in every format (a CSV or GeoJSON request that fails gets a JSON body)."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        renderer = getattr(request, "accepted_renderer", None)
+        if response.status_code >= 400 and getattr(renderer, "format", None) in EXPORT_FORMATS:
+            response.accepted_renderer = JSONRenderer()
+            response.accepted_media_type = JSONRenderer.media_type
+        return response
+
+
 @extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "fields", str, description=f"comma-separated fields to return: {', '.join(INCIDENT_RECORD_FIELDS)}"
+            )
+        ]
+    ),
+    retrieve=extend_schema(
+        parameters=[OpenApiParameter("fields", str, description="comma-separated fields to return")]
+    ),
     create=extend_schema(request=IncidentWriteSerializer, responses={201: IncidentSerializer}),
     update=extend_schema(request=IncidentWriteSerializer, responses={200: IncidentSerializer}),
     partial_update=extend_schema(request=IncidentWriteSerializer, responses={200: IncidentSerializer}),
 )
-class IncidentViewSet(EditorAwareMixin, viewsets.ModelViewSet):
-    """Incidents with their sources, weapons, actors and tags. Non-editors see published incidents only."""
+class IncidentViewSet(JsonErrorsMixin, EditorAwareMixin, viewsets.ModelViewSet):
+    """Incidents with their sources, weapons, actors and tags. Non-editors see published incidents only.
+    The list is also served whole as GeoJSON (`?format=geojson`) and CSV (`?format=csv`), streamed."""
 
     filter_backends = [DjangoFilterBackend]
     filterset_class = IncidentFilterSet
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        if self.action == "list":
+            renderers += [GeoJSONRenderer(), CSVRenderer()]
+        return renderers
 
     def get_queryset(self):
         return with_record_relations(incidents_visible_to(self.request.user)).order_by("-occurred_on", "-id")
@@ -88,8 +130,47 @@ class IncidentViewSet(EditorAwareMixin, viewsets.ModelViewSet):
     def get_serializer_class(self):
         return IncidentSerializer if self.request.method in SAFE_METHODS else IncidentWriteSerializer
 
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.request.method in SAFE_METHODS:
+            context["fields"] = requested_fields(self.request.query_params.get("fields"))
+        return context
+
+    def list(self, request, *args, **kwargs):
+        export_format = request.accepted_renderer.format
+        if export_format not in EXPORT_FORMATS:
+            return super().list(request, *args, **kwargs)
+        incidents = self.filter_queryset(self.get_queryset())
+        if export_format == GeoJSONRenderer.format:
+            incidents = incidents.filter(latitude__isnull=False, longitude__isnull=False)
+        ensure_export_allowed(request.user, incidents)
+        context = self.get_serializer_context()
+        return streamed_export(
+            incidents,
+            export_format=export_format,
+            serialize=lambda incident: IncidentSerializer(incident, context=context).data,
+            fields=context["fields"] or list(INCIDENT_RECORD_FIELDS),
+            filename="incidents",
+        )
+
     def perform_destroy(self, incident):
         services.incident_delete(incident=incident, user=self.request.user)
+
+
+def ensure_export_allowed(user, incidents) -> None:
+    """Anonymous exports are capped (API.md "Formats"); editors are not."""
+    limit = settings.EXPORT_ANON_MAX_ROWS
+    if not is_editor(user):
+        count = incidents.count()
+        if count > limit:
+            raise ValidationError(
+                {
+                    "detail": [
+                        f"{count} incidents match; exports without credentials are limited to {limit}. "
+                        "Narrow the filters, or page through the JSON list."
+                    ]
+                }
+            )
 
 
 class SourceViewSet(viewsets.ModelViewSet):
@@ -179,6 +260,45 @@ class GeocodeView(APIView):
         )
 
 
+class StatsView(generics.GenericAPIView):
+    """Aggregates by one key, over the incidents the filters select (cached per data version)."""
+
+    serializer_class = StatsSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = IncidentStatsFilterSet
+    pagination_class = None
+
+    def get_queryset(self):
+        return incidents_visible_to(self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "group_by", str, required=True, enum=list(STATS_KEYS), description="the key to aggregate by"
+            )
+        ],
+        responses=StatsSerializer,
+    )
+    def get(self, request):
+        group_by = request.query_params.get("group_by")
+        if group_by not in STATS_KEYS:
+            raise ValidationError({"group_by": [f"Choose one of: {', '.join(STATS_KEYS)}."]})
+        incidents = self.filter_queryset(self.get_queryset())
+        key = stats_cache_key(request, visibility="editor" if is_editor(request.user) else "public")
+        stats = cache.get(key)
+        if stats is None:
+            stats = incident_stats(incidents=incidents, group_by=group_by)
+            cache.set(key, stats, timeout=24 * 3600)
+        return Response(stats)
+
+
+def stats_cache_key(request, *, visibility: str) -> str:
+    """Aggregates change only when the data does: key them by the data version, the query and who asks."""
+    query = sorted((name, value) for name, value in request.query_params.items() if name not in ("format", "_"))
+    digest = hashlib.sha256(repr(query).encode()).hexdigest()[:32]
+    return f"stats:{current_data_version()}:{visibility}:{digest}"
+
+
 class ApiRootView(APIView):
     """Links to every endpoint, the dataset's licence and attribution, and how to cite a record."""
 
@@ -195,6 +315,7 @@ class ApiRootView(APIView):
                 "sources": link("source-list"),
                 "actors": link("actor-list"),
                 "countries": link("country-list"),
+                "stats": link("stats"),
                 "geocode": link("geocode"),
                 "schema": link("schema"),
                 "docs": link("docs"),
