@@ -16,5 +16,11 @@ class IncidentsConfig(AppConfig):
 
 
 def cors_for_safe_api_reads(sender, request, **kwargs) -> bool:
-    """CORS for reads of the API only: GET, HEAD and the preflight OPTIONS."""
-    return request.path.startswith("/api/") and request.method in ("GET", "HEAD", "OPTIONS")
+    """CORS for reads of the API only (GET, HEAD and the preflight OPTIONS), from the allowed origins.
+
+    django-cors-headers lets this signal both enable CORS and admit an origin, so it checks both."""
+    from django.conf import settings
+
+    if not (request.path.startswith("/api/") and request.method in ("GET", "HEAD", "OPTIONS")):
+        return False
+    return settings.CORS_ALLOW_ALL_ORIGINS or request.headers.get("Origin") in settings.CORS_ALLOWED_ORIGINS
