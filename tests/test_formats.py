@@ -250,3 +250,10 @@ def test_cors_origins_can_be_restricted(anon_client, settings, mapped):
     other = anon_client.get(LIST_URL, HTTP_ORIGIN="https://elsewhere.example.org")
     assert allowed["Access-Control-Allow-Origin"] == "https://dashboard.example.org"
     assert "Access-Control-Allow-Origin" not in other
+
+
+@pytest.mark.parametrize("url", [LIST_URL, reverse("source-list"), reverse("stats")])
+def test_an_unknown_format_answers_400_naming_it(anon_client, url):
+    response = anon_client.get(url, {"format": "xlsx"})
+    assert response.status_code == status.HTTP_400_BAD_REQUEST
+    assert list(response.json()) == ["format"]

@@ -174,6 +174,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "incidents.api.exceptions.api_exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "incidents.api.negotiation.StrictFormatNegotiation",
     # Coordinates are decimals in the database and JSON numbers on the wire.
     "COERCE_DECIMAL_TO_STRING": False,
     # How many proxies stand in front, so throttling counts clients, not the proxy.
