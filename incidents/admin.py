@@ -68,6 +68,19 @@ class ActorInline(admin.TabularInline):
     verbose_name_plural = "actors"
 
 
+def stale_edit_message(incident_id: int, opened: int, current: int) -> str:
+    """Which of the incident's own fields changed between the version the editor opened and now."""
+    rows = Incident.history.filter(id=incident_id)
+    then = rows.filter(version=opened).order_by("-history_id").first()
+    now = rows.order_by("-history_id").first()
+    changed = sorted(now.diff_against(then).changed_fields) if then and now else []
+    what = f"changed fields: {', '.join(changed)}" if changed else "its weapons, citations, actors or tags changed"
+    return (
+        f"This incident was changed since you opened it (version {opened}, now {current}; {what}). "
+        "Your edits were not saved: reload the page to see the current version, then edit again."
+    )
+
+
 class GeocodeWarningFilter(admin.SimpleListFilter):
     title = "geocode warning"
     parameter_name = "geocode_warning"
@@ -84,6 +97,8 @@ class GeocodeWarningFilter(admin.SimpleListFilter):
 
 
 class IncidentAdminForm(forms.ModelForm):
+    # The version the editor opened: saving over a newer one is refused (API.md "no edit may be lost").
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     tag_slugs = forms.CharField(
         label="tags",
         required=False,
@@ -111,7 +126,17 @@ class IncidentAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
+            self.fields["loaded_version"].initial = self.instance.version
             self.fields["tag_slugs"].initial = ", ".join(self.instance.tags.values_list("slug", flat=True))
+
+    def clean_loaded_version(self):
+        opened = self.cleaned_data.get("loaded_version")
+        if not self.instance.pk or opened is None:
+            return opened
+        current = Incident.objects.filter(pk=self.instance.pk).values_list("version", flat=True).first()
+        if current is not None and current != opened:
+            raise ValidationError(stale_edit_message(self.instance.pk, opened, current))
+        return opened
 
     def clean_tag_slugs(self) -> list[str]:
         return [slug.strip() for slug in self.cleaned_data["tag_slugs"].split(",") if slug.strip()]
@@ -156,7 +181,10 @@ class IncidentAdmin(ServiceHistoryAdmin):
         "updated_at",
     ]
     fieldsets = [
-        (None, {"fields": ["title", "summary", "incident_type", "verification", "status", "tag_slugs"]}),
+        (
+            None,
+            {"fields": ["title", "summary", "incident_type", "verification", "status", "tag_slugs", "loaded_version"]},
+        ),
         ("When", {"fields": ["occurred_on", "date_precision", "reported_on"]}),
         ("Where", {"fields": ["country", "admin1", "place", "latitude", "longitude", "geo_precision"]}),
         (
@@ -191,7 +219,12 @@ class IncidentAdmin(ServiceHistoryAdmin):
             elif formset.model is IncidentActor:
                 data["actors"] = [row["actor"] for row in rows if row.get("actor")]
         if change:
-            saved = services.incident_update(incident=form.instance, user=request.user, data=data)
+            saved = services.incident_update(
+                incident=form.instance,
+                user=request.user,
+                data=data,
+                expected_version=form.cleaned_data.get("loaded_version"),
+            )
         else:
             saved = services.incident_create(user=request.user, data=data)
         # The admin goes on with `form.instance` (messages, log entry, redirect): give it the saved state.

@@ -3,7 +3,9 @@
 Each section below is one concern; API.md "Configuration" lists the variables.
 """
 
+import hashlib
 import os
+import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "incidents.middleware.ApiCacheHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -107,6 +110,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Tests run against a real file too (an in-memory database shares one connection between threads).
+    checkout = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8]
+    test_file = Path(tempfile.gettempdir()) / f"tracker-test-{checkout}.sqlite3"
+    DATABASES["default"].setdefault("TEST", {"NAME": str(test_file)})
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

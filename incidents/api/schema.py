@@ -12,6 +12,7 @@ DETAIL = {
     "required": ["detail"],
 }
 UNSAFE_METHODS = {"post", "put", "patch", "delete"}
+ETAGGED = {"incidents", "sources", "actors", "countries", "stats"}  # GETs that answer If-None-Match
 FORMAT_HELP = "json (default), geojson or csv; takes precedence over Accept. GeoJSON and CSV hold every match."
 EXPORT_SCHEMAS = {
     "text/csv": {"type": "string", "description": "a header row, then one row per incident"},
@@ -82,6 +83,10 @@ def document_error_responses(result, generator, request, public):
                 responses.setdefault("404", _response("No such record, or not visible to the caller.", "Detail"))
             if method == "delete" and ("/sources/" in path or "/actors/" in path):
                 responses.setdefault("409", _response("Still cited by or linked to an incident.", "Detail"))
+            if method == "get" and path.split("/")[3] in ETAGGED:
+                responses.setdefault("304", {"description": "Not modified: If-None-Match named the current ETag."})
+            if method in {"put", "patch", "delete"} and path.startswith("/api/v1/incidents/{"):
+                responses.setdefault("412", _response("If-Match named an older version.", "Detail"))
             if method in UNSAFE_METHODS:
                 # Only a concurrent write racing this one on a unique value gets this far.
                 responses.setdefault("409", _response("A concurrent change conflicted; retry.", "Detail"))

@@ -440,8 +440,12 @@ class IncidentWriteSerializer(StrictKeysMixin, serializers.ModelSerializer):
         )
 
     def update(self, incident, validated_data):
+        expected = validated_data.pop("expected_version", None)  # from If-Match, given to save()
         return services.incident_update(
-            incident=incident, user=self.context["request"].user, data=self._service_data(validated_data)
+            incident=incident,
+            user=self.context["request"].user,
+            data=self._service_data(validated_data),
+            expected_version=expected,
         )
 
     @staticmethod

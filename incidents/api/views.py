@@ -1,7 +1,5 @@
 """Thin views: a queryset from the selectors, a serializer, a FilterSet, permissions."""
 
-import hashlib
-
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
@@ -20,6 +18,12 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from incidents import geocoding, services
+from incidents.api.caching import (
+    collection_etag,
+    expected_version,
+    not_modified,
+    record_etag,
+)
 from incidents.api.exports import EXPORT_FORMATS, CSVRenderer, GeoJSONRenderer, streamed_export
 from incidents.api.filters import (
     ActorFilterSet,
@@ -42,7 +46,7 @@ from incidents.api.serializers import (
     StatsSerializer,
     requested_fields,
 )
-from incidents.history import current_data_version
+from incidents.models import Incident
 from incidents.selectors import (
     STATS_KEYS,
     actors_visible_to,
@@ -137,6 +141,28 @@ class IncidentViewSet(JsonErrorsMixin, EditorAwareMixin, viewsets.ModelViewSet):
         return context
 
     def list(self, request, *args, **kwargs):
+        etag = collection_etag(request, "incidents")
+        response = not_modified(request, etag) or self._list(request, *args, **kwargs)
+        response["ETag"] = etag
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        incident = self.get_object()
+        etag = record_etag(request, incident, self.get_serializer_context()["fields"])
+        response = not_modified(request, etag) or Response(self.get_serializer(incident).data)
+        response["ETag"] = etag
+        return response
+
+    def update(self, request, *args, **kwargs):
+        response = super().update(request, *args, **kwargs)
+        incident = Incident.objects.get(pk=response.data["id"])
+        response["ETag"] = record_etag(request, incident, None)
+        return response
+
+    def perform_update(self, serializer):
+        serializer.save(expected_version=expected_version(self.request, serializer.instance.pk))
+
+    def _list(self, request, *args, **kwargs):
         export_format = request.accepted_renderer.format
         if export_format not in EXPORT_FORMATS:
             return super().list(request, *args, **kwargs)
@@ -155,7 +181,9 @@ class IncidentViewSet(JsonErrorsMixin, EditorAwareMixin, viewsets.ModelViewSet):
         )
 
     def perform_destroy(self, incident):
-        services.incident_delete(incident=incident, user=self.request.user)
+        services.incident_delete(
+            incident=incident, user=self.request.user, expected_version=expected_version(self.request, incident.pk)
+        )
 
 
 def ensure_export_allowed(user, incidents) -> None:
@@ -174,12 +202,32 @@ def ensure_export_allowed(user, incidents) -> None:
             )
 
 
-class SourceViewSet(viewsets.ModelViewSet):
+class CollectionETagMixin:
+    """ETags for a read-only view of data without a version of its own: keyed by the global data version."""
+
+    etag_kind = ""
+
+    def list(self, request, *args, **kwargs):
+        return self._with_etag(request, self.etag_kind, super().list, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._with_etag(request, f"{self.etag_kind}-{kwargs.get('pk')}", super().retrieve, *args, **kwargs)
+
+    @staticmethod
+    def _with_etag(request, kind, produce, *args, **kwargs):
+        etag = collection_etag(request, kind)
+        response = not_modified(request, etag) or produce(request, *args, **kwargs)
+        response["ETag"] = etag
+        return response
+
+
+class SourceViewSet(CollectionETagMixin, viewsets.ModelViewSet):
     """Sources; non-editors see those cited by a published incident. A cited source cannot be deleted (409)."""
 
     serializer_class = SourceSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = SourceFilterSet
+    etag_kind = "sources"
 
     def get_queryset(self):
         return sources_visible_to(self.request.user).order_by("id")
@@ -188,13 +236,14 @@ class SourceViewSet(viewsets.ModelViewSet):
         services.source_delete(source=source, user=self.request.user)
 
 
-class ActorViewSet(EditorAwareMixin, viewsets.ModelViewSet):
+class ActorViewSet(CollectionETagMixin, EditorAwareMixin, viewsets.ModelViewSet):
     """Actors; non-editors see those linked to a published incident, and no names of individuals.
     A linked actor cannot be deleted (409)."""
 
     serializer_class = ActorSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = ActorFilterSet
+    etag_kind = "actors"
 
     def get_queryset(self):
         return actors_visible_to(self.request.user).order_by("name", "id")
@@ -216,8 +265,13 @@ class CountryListView(generics.GenericAPIView):
 
     @extend_schema(responses=CountrySerializer(many=True))
     def get(self, request):
-        rows = country_summaries(self.filter_queryset(self.get_queryset()))
-        return Response(self.get_serializer(rows, many=True).data)
+        etag = collection_etag(request, "countries")
+        response = not_modified(request, etag)
+        if response is None:
+            rows = country_summaries(self.filter_queryset(self.get_queryset()))
+            response = Response(self.get_serializer(rows, many=True).data)
+        response["ETag"] = etag
+        return response
 
 
 class GeocodeView(APIView):
@@ -284,20 +338,18 @@ class StatsView(generics.GenericAPIView):
         group_by = request.query_params.get("group_by")
         if group_by not in STATS_KEYS:
             raise ValidationError({"group_by": [f"Choose one of: {', '.join(STATS_KEYS)}."]})
-        incidents = self.filter_queryset(self.get_queryset())
-        key = stats_cache_key(request, visibility="editor" if is_editor(request.user) else "public")
-        stats = cache.get(key)
-        if stats is None:
-            stats = incident_stats(incidents=incidents, group_by=group_by)
-            cache.set(key, stats, timeout=24 * 3600)
-        return Response(stats)
-
-
-def stats_cache_key(request, *, visibility: str) -> str:
-    """Aggregates change only when the data does: key them by the data version, the query and who asks."""
-    query = sorted((name, value) for name, value in request.query_params.items() if name not in ("format", "_"))
-    digest = hashlib.sha256(repr(query).encode()).hexdigest()[:32]
-    return f"stats:{current_data_version()}:{visibility}:{digest}"
+        # The collection ETag already names the data version, query and visibility: it keys the cache too.
+        etag = collection_etag(request, "stats")
+        response = not_modified(request, etag)
+        if response is None:
+            incidents = self.filter_queryset(self.get_queryset())
+            stats = cache.get(f"stats:{etag}")
+            if stats is None:
+                stats = incident_stats(incidents=incidents, group_by=group_by)
+                cache.set(f"stats:{etag}", stats, timeout=24 * 3600)
+            response = Response(stats)
+        response["ETag"] = etag
+        return response
 
 
 class ApiRootView(APIView):

@@ -1,0 +1,74 @@
+"""HTTP caching and concurrency control (API.md "HTTP behaviour").
+
+- A record's ETag is `"<id>-<version>-<variant>"`: the version moves on every change to what the record
+  returns; the variant stands for what the caller sees (visibility, `fields`, format).
+- A collection's ETag (list, GeoJSON, CSV, stats, countries) is derived from the global data version, the
+  normalised query, the caller's visibility and the format, so it is known before any incident is read:
+  a matching `If-None-Match` answers 304 without touching the incidents table.
+- `If-Match` on writes is compared on id and version; the services then compare-and-swap on `version`.
+"""
+
+import hashlib
+
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+
+from incidents.history import current_data_version
+from incidents.selectors import is_editor
+
+IGNORED_IN_QUERY = {"_"}  # cache-busting
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The record changed since the version given in If-Match; fetch it again."
+    default_code = "precondition_failed"
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def visibility(request) -> str:
+    return "editor" if is_editor(request.user) else "public"
+
+
+def response_format(request) -> str:
+    renderer = getattr(request, "accepted_renderer", None)
+    return getattr(renderer, "format", "json")
+
+
+def record_etag(request, incident, fields) -> str:
+    variant = _digest(visibility(request), tuple(fields or ()), response_format(request))[:8]
+    return f'"{incident.pk}-{incident.version}-{variant}"'
+
+
+def collection_etag(request, kind: str) -> str:
+    query = sorted((name, value) for name, value in request.query_params.items() if name not in IGNORED_IN_QUERY)
+    version = current_data_version()
+    return f'"{kind}-{version}-{_digest(kind, version, visibility(request), response_format(request), query)}"'
+
+
+def _listed_tags(header: str) -> list[str]:
+    return [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
+
+
+def not_modified(request, etag: str) -> Response | None:
+    """A 304 when the client already holds this representation."""
+    header = request.headers.get("If-None-Match", "")
+    if header and (header.strip() == "*" or etag in _listed_tags(header)):
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+    return None
+
+
+def expected_version(request, record_id: int) -> int | None:
+    """The version an `If-Match` header names for this record; None when there is no header (or `*`)."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    for tag in _listed_tags(header):
+        parts = tag.strip('"').split("-")
+        if len(parts) >= 2 and parts[0] == str(record_id) and parts[1].isdigit():
+            return int(parts[1])
+    raise PreconditionFailed("If-Match names no version of this record.")
