@@ -107,21 +107,7 @@ class IncidentAdminForm(forms.ModelForm):
 
     class Meta:
         model = Incident
-        fields = [
-            "title",
-            "summary",
-            "incident_type",
-            "occurred_on",
-            "date_precision",
-            "country",
-            "admin1",
-            "place",
-            "latitude",
-            "longitude",
-            "geo_precision",
-            "verification",
-            "status",
-        ]
+        fields = list(services.EDITABLE_INCIDENT_FIELDS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

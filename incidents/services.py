@@ -41,6 +41,8 @@ INCIDENT_FIELDS = (
     "verification",
     "status",
 )
+# What a person enters (the geocode provenance is set by the services themselves).
+EDITABLE_INCIDENT_FIELDS = tuple(name for name in INCIDENT_FIELDS if not name.startswith("geocode"))
 INCIDENT_LISTS = ("weapons", "citations", "actors", "tags")
 WEAPON_FIELDS = ("category", "description", "quantity", "suspected_origin", "markings")
 CITATION_FIELDS = ("excerpt", "stance", "credibility")

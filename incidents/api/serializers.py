@@ -289,6 +289,23 @@ class CitationByUrlSerializer(CitationOwnFieldsSerializer, CitationSourceFieldsS
         }
 
 
+class CoordinateField(serializers.DecimalField):
+    """WGS84 degrees in ±`limit`, a JSON number, rounded to the 6 decimals stored."""
+
+    def __init__(self, *, limit: int, **kwargs):
+        super().__init__(
+            max_digits=9,
+            decimal_places=6,
+            min_value=decimal.Decimal(-limit),
+            max_value=decimal.Decimal(limit),
+            allow_null=True,
+            required=False,
+            rounding=decimal.ROUND_HALF_EVEN,
+            coerce_to_string=False,
+            **kwargs,
+        )
+
+
 @extend_schema_field(
     PolymorphicProxySerializer(
         component_name="CitationInput",
@@ -380,26 +397,8 @@ class IncidentWriteSerializer(StrictKeysMixin, serializers.ModelSerializer):
 
     uid = serializers.UUIDField(required=False, help_text="may be given on create; ignored afterwards")
     country = CountryCodeField(help_text="ISO 3166-1 alpha-2 (XK for Kosovo)")
-    latitude = serializers.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        min_value=decimal.Decimal(-90),
-        max_value=decimal.Decimal(90),
-        allow_null=True,
-        required=False,
-        rounding=decimal.ROUND_HALF_EVEN,
-        coerce_to_string=False,
-    )
-    longitude = serializers.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        min_value=decimal.Decimal(-180),
-        max_value=decimal.Decimal(180),
-        allow_null=True,
-        required=False,
-        rounding=decimal.ROUND_HALF_EVEN,
-        coerce_to_string=False,
-    )
+    latitude = CoordinateField(limit=90)
+    longitude = CoordinateField(limit=180)
     weapons = WeaponItemSerializer(many=True, required=False)
     sources = serializers.ListField(child=CitationField(), required=False)
     actors = serializers.ListField(child=ActorReferenceField(), required=False)
@@ -407,26 +406,7 @@ class IncidentWriteSerializer(StrictKeysMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Incident
-        fields = [
-            "uid",
-            "title",
-            "summary",
-            "incident_type",
-            "occurred_on",
-            "date_precision",
-            "country",
-            "admin1",
-            "place",
-            "latitude",
-            "longitude",
-            "geo_precision",
-            "verification",
-            "status",
-            "weapons",
-            "sources",
-            "actors",
-            "tags",
-        ]
+        fields = ["uid", *services.EDITABLE_INCIDENT_FIELDS, "weapons", "sources", "actors", "tags"]
 
     def to_internal_value(self, data):
         if self.instance is not None and isinstance(data, Mapping):
