@@ -101,24 +101,17 @@ class SourceSerializer(StrictKeysMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Source
-        fields = [
-            "id",
-            "url",
-            "title",
-            "publisher",
-            "published_on",
-            "source_type",
-            "language",
-            "archived_url",
-            "archived_at",
-            "reliability",
-        ]
+        fields = ["id", *services.SOURCE_FIELDS]
 
     def create(self, validated_data):
         return services.source_create(user=self.context["request"].user, data=validated_data)
 
     def update(self, source, validated_data):
         return services.source_update(source=source, user=self.context["request"].user, data=validated_data)
+
+
+# The source fields a citation shows and may carry (all but the archive time).
+CITATION_SOURCE_FIELDS = tuple(name for name in services.SOURCE_FIELDS if name != "archived_at")
 
 
 class CitationSerializer(serializers.ModelSerializer):
@@ -136,20 +129,7 @@ class CitationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Citation
-        fields = [
-            "id",
-            "url",
-            "title",
-            "publisher",
-            "published_on",
-            "source_type",
-            "language",
-            "archived_url",
-            "reliability",
-            "excerpt",
-            "stance",
-            "credibility",
-        ]
+        fields = ["id", *CITATION_SOURCE_FIELDS, *services.CITATION_FIELDS]
 
 
 class GeocodeSerializer(serializers.Serializer):
@@ -236,17 +216,6 @@ class CountrySerializer(serializers.Serializer):
 
 # --- Writing incidents ----------------------------------------------------------------------------
 
-CITATION_SOURCE_FIELDS = (
-    "url",
-    "title",
-    "publisher",
-    "published_on",
-    "source_type",
-    "language",
-    "archived_url",
-    "reliability",
-)
-
 
 class CitationSourceFieldsSerializer(StrictKeysMixin, serializers.ModelSerializer):
     serializer_field_mapping = SourceSerializer.serializer_field_mapping
@@ -282,7 +251,7 @@ class CitationByUrlSerializer(CitationOwnFieldsSerializer, CitationSourceFieldsS
     (then `publisher` is required)."""
 
     class Meta(CitationSourceFieldsSerializer.Meta):
-        fields = [*CITATION_SOURCE_FIELDS, "excerpt", "stance", "credibility"]
+        fields = [*CITATION_SOURCE_FIELDS, *services.CITATION_FIELDS]
         extra_kwargs = {
             **CitationSourceFieldsSerializer.Meta.extra_kwargs,
             "url": {"required": True, "validators": []},
