@@ -101,3 +101,11 @@ class Credibility(models.IntegerChoices):
     DOUBTFUL = 4, "4: doubtful"
     IMPROBABLE = 5, "5: improbable"
     CANNOT_BE_JUDGED = 6, "6: truth cannot be judged"
+
+
+class RemovalReason(models.TextChoices):
+    """Why an incident left a caller's view (the `deleted/` sync feed)."""
+
+    DELETED = "deleted", "Deleted"
+    MERGED = "merged", "Merged into another incident"
+    UNPUBLISHED = "unpublished", "No longer published"

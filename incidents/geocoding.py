@@ -275,8 +275,10 @@ def precision_of(location: Location, provider: str) -> str:
 # --- The front: cached lookups --------------------------------------------------------------------
 
 
-def locate(*, place: str, admin1: str, country: str) -> GeocodeResult | None:
-    """Coordinates for a place within a country, or None. Never raises for a provider's failure."""
+def locate(*, place: str, admin1: str, country: str, offline: bool = False) -> GeocodeResult | None:
+    """Coordinates for a place within a country, or None. Never raises for a provider's failure.
+
+    `offline`: answer from the cache and the local gazetteer only, never from a networked provider."""
     from incidents.models import GeocodeCache
 
     provider = settings.GEOCODER
@@ -290,6 +292,8 @@ def locate(*, place: str, admin1: str, country: str) -> GeocodeResult | None:
     cached = GeocodeCache.objects.filter(provider=provider, query=normalized, country=country).first()
     if cached is not None:
         return cached.result()
+    if offline and provider != GAZETTEER:
+        return None
     try:
         location = _geocode(provider, query, country)
     except GeopyError as error:  # timeouts, refusals, unavailable services: no coordinates, never a 500

@@ -23,6 +23,7 @@ from incidents.choices import (
     GeoPrecision,
     IncidentType,
     Reliability,
+    RemovalReason,
     SourceType,
     Stance,
     Status,
@@ -361,6 +362,42 @@ class GeocodeCache(models.Model):
             query=self.query,
             address=self.address,
         )
+
+
+class IncidentRemoval(models.Model):
+    """A tombstone: an incident left someone's view (deleted, merged, or no longer published).
+
+    It feeds `incidents/deleted/` for clients that mirror the data, and lets a merged id answer 410 with
+    the incident it was merged into. Not a foreign key: the incident itself may be gone.
+    """
+
+    incident_id = models.BigIntegerField("incident id")
+    uid = models.UUIDField("UID")
+    removed_at = models.DateTimeField("removed at", default=timezone.now)
+    reason = models.CharField("reason", max_length=16, choices=RemovalReason.choices)
+    merged_into = models.BigIntegerField("merged into", null=True, blank=True)
+    # Non-editors only ever saw published incidents: only those removals concern them.
+    was_published = models.BooleanField("was published")
+
+    class Meta:
+        ordering = ["removed_at", "id"]
+        verbose_name = "incident removal"
+        verbose_name_plural = "incident removals"
+        indexes = [
+            models.Index(fields=["removed_at"], name="removal_removed_at"),
+            models.Index(fields=["incident_id"], name="removal_incident"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(reason__in=RemovalReason.values), name="removal_reason_valid"),
+            models.CheckConstraint(
+                condition=Q(reason=RemovalReason.MERGED, merged_into__isnull=False)
+                | (~Q(reason=RemovalReason.MERGED) & Q(merged_into__isnull=True)),
+                name="removal_merged_into_iff_merged",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} {self.reason} at {self.removed_at:%Y-%m-%d %H:%M}"
 
 
 class DataVersion(models.Model):

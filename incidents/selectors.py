@@ -1,13 +1,21 @@
 """Reads of the domain. Visibility is decided here, once, for every endpoint and format."""
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models import Case, Count, Exists, F, Max, OuterRef, Prefetch, QuerySet, Sum, When
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django_countries import countries
 from django_countries.fields import Country
 
-from incidents.choices import ActorKind, DatePrecision, IncidentType, Status, Verification, WeaponCategory
-from incidents.models import Actor, Citation, Incident, IncidentActor, Source, WeaponItem
+from incidents.choices import (
+    ActorKind,
+    DatePrecision,
+    IncidentType,
+    RemovalReason,
+    Status,
+    Verification,
+    WeaponCategory,
+)
+from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentRemoval, Source, WeaponItem
 
 
 def is_editor(user) -> bool:
@@ -19,6 +27,17 @@ def is_editor(user) -> bool:
     if not hasattr(user, "_is_editor"):
         user._is_editor = user.groups.filter(name=settings.EDITORS_GROUP).exists()
     return user._is_editor
+
+
+class _EditorView:
+    """Stands for an editor where there is no request (the export command writes the editor's view)."""
+
+    is_authenticated = True
+    is_active = True
+    is_superuser = True
+
+
+EDITOR_VIEW = _EditorView()
 
 
 def incidents_visible_to(user) -> QuerySet[Incident]:
@@ -37,6 +56,29 @@ def with_record_relations(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
         Prefetch("actors", queryset=Actor.objects.order_by("name", "id")),
         "tags",
     )
+
+
+def removals_visible_to(user) -> QuerySet[IncidentRemoval]:
+    """The sync feed: incidents that left the caller's view. Editors see deletions and merges; others also
+    see incidents that stopped being published (unless they are published again), and never drafts."""
+    removals = IncidentRemoval.objects.order_by("removed_at", "id")
+    if is_editor(user):
+        return removals.exclude(reason=RemovalReason.UNPUBLISHED).annotate(visible_merged_into=F("merged_into"))
+    published = Incident.objects.filter(status=Status.PUBLISHED)
+    target_visible = Exists(published.filter(pk=OuterRef("merged_into")))
+    return (
+        removals.filter(was_published=True)
+        .exclude(Exists(published.filter(pk=OuterRef("incident_id"))))
+        .annotate(visible_merged_into=Case(When(target_visible, then=F("merged_into")), default=None))
+    )
+
+
+def merged_into(incident_id, user) -> int | None:
+    """The incident a merged id now lives in, if the caller could see the merged one (else None: a 404)."""
+    removals = IncidentRemoval.objects.filter(incident_id=incident_id, reason=RemovalReason.MERGED)
+    if not is_editor(user):
+        removals = removals.filter(was_published=True)
+    return removals.values_list("merged_into", flat=True).first()
 
 
 def sources_visible_to(user) -> QuerySet[Source]:

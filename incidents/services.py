@@ -14,11 +14,22 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from incidents import geocoding
-from incidents.choices import ActorKind, Status
+from incidents.choices import ActorKind, RemovalReason, Status
 from incidents.history import recorded_change
-from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentTag, Source, Tag, WeaponItem
+from incidents.models import (
+    Actor,
+    Citation,
+    Incident,
+    IncidentActor,
+    IncidentRemoval,
+    IncidentTag,
+    Source,
+    Tag,
+    WeaponItem,
+)
 from incidents.search import fold
 
 # What a caller may set on an incident; everything else is derived or read-only.
@@ -91,22 +102,29 @@ class CitationData:
 # --- Incidents ------------------------------------------------------------------------------------
 
 
-def incident_create(*, user, data: Mapping, uid: uuid.UUID | None = None) -> Incident:
+def incident_create(*, user, data: Mapping, uid: uuid.UUID | None = None, geocode_offline: bool = False) -> Incident:
     """Create an incident with its weapons, citations, actors and tags."""
-    data = with_geocoded_place(data, incident=None)
+    data = with_geocoded_place(data, incident=None, offline=geocode_offline)
     with transaction.atomic(), recorded_change(user):
         incident = Incident(uid=uid or uuid.uuid4())
         _apply_incident(incident, data, creating=True)
     return incident
 
 
-def incident_update(*, incident: Incident, user, data: Mapping, expected_version: int | None = None) -> Incident:
+def incident_update(
+    *,
+    incident: Incident,
+    user,
+    data: Mapping,
+    expected_version: int | None = None,
+    geocode_offline: bool = False,
+) -> Incident:
     """Change an incident. Lists given in `data` replace the stored ones; absent keys stay as they are.
 
     With `expected_version`, the edit applies only if the incident is still at that version
     (checked under the row lock, so of two concurrent writers exactly one wins).
     """
-    data = with_geocoded_place(data, incident=Incident.objects.get(pk=incident.pk))
+    data = with_geocoded_place(data, incident=Incident.objects.get(pk=incident.pk), offline=geocode_offline)
     with transaction.atomic(), recorded_change(user):
         locked = Incident.objects.select_for_update().get(pk=incident.pk)
         if expected_version is not None and locked.version != expected_version:
@@ -123,12 +141,15 @@ def incident_geocode(*, incident: Incident, user) -> Incident:
     return incident_update(incident=incident, user=user, data=data) if data else incident
 
 
-def with_geocoded_place(data: Mapping, *, incident: Incident | None, force: bool = False) -> dict:
+def with_geocoded_place(
+    data: Mapping, *, incident: Incident | None, force: bool = False, offline: bool = False
+) -> dict:
     """Coordinates for a place given without them, looked up *before* the write transaction opens (a
     networked geocoder would otherwise hold SQLite's write lock for its timeout).
 
     Client coordinates win (they become `manual`); a changed place re-geocodes only coordinates that were
-    not typed by hand; a place that cannot be found leaves the incident without coordinates."""
+    not typed by hand; a place that cannot be found leaves the incident without coordinates. `offline` (the
+    import) asks no networked provider: what is not in the cache is left for `geocode_incidents`."""
     data = dict(data)
     if "latitude" in data or "longitude" in data:
         return data
@@ -140,7 +161,9 @@ def with_geocoded_place(data: Mapping, *, incident: Incident | None, force: bool
             return data
     if not (wanted["place"] or wanted["admin1"]):
         return data
-    result = geocoding.locate(place=wanted["place"], admin1=wanted["admin1"], country=wanted["country"])
+    result = geocoding.locate(
+        place=wanted["place"], admin1=wanted["admin1"], country=wanted["country"], offline=offline
+    )
     if result is not None:
         data.update(
             latitude=result.latitude,
@@ -168,7 +191,19 @@ def incident_delete(*, incident: Incident, user, expected_version: int | None = 
         locked = Incident.objects.select_for_update().get(pk=incident.pk)
         if expected_version is not None and locked.version != expected_version:
             raise VersionConflict(locked.version)
+        _record_removal(locked, RemovalReason.DELETED)
         locked.delete()
+
+
+def _record_removal(incident: Incident, reason: str, *, merged_into: Incident | None = None) -> None:
+    """A tombstone for the sync feed (and the 410 of a merged id)."""
+    IncidentRemoval.objects.create(
+        incident_id=incident.pk,
+        uid=incident.uid,
+        reason=reason,
+        merged_into=merged_into.pk if merged_into else None,
+        was_published=incident.status == Status.PUBLISHED,
+    )
 
 
 def ensure_publishable(*, status: str, citation_count: int, field: str = "status") -> None:
@@ -177,7 +212,44 @@ def ensure_publishable(*, status: str, citation_count: int, field: str = "status
         raise ValidationError({field: [PUBLISHED_NEEDS_CITATION]}, code="published_without_citation")
 
 
+@dataclass
+class IncidentPlan:
+    """An incident validated with its lists, ready to be written (lists that are None stay as stored)."""
+
+    incident: Incident
+    weapons: list[WeaponItem] | None
+    citations: list[CitationData] | None
+    actors: list[Actor] | None
+    tags: list[str] | None
+
+
 def _apply_incident(incident: Incident, data: Mapping, *, creating: bool) -> None:
+    before = None if creating else _record_state(incident)
+    was_published = not creating and incident.status == Status.PUBLISHED
+    plan = plan_incident(incident, data, creating=creating)
+    if creating:
+        incident.save()
+    if plan.weapons is not None:
+        _replace_weapons(incident, plan.weapons)
+    if plan.citations is not None:
+        _replace_citations(incident, plan.citations)
+    if plan.actors is not None:
+        _replace_links(incident, IncidentActor, "actor", plan.actors)
+    if plan.tags is not None:
+        _replace_links(incident, IncidentTag, "tag", _tags_named(plan.tags))
+    if not creating and _record_state(incident) != before:
+        incident.version += 1
+        incident.save()
+    if was_published and incident.status != Status.PUBLISHED:
+        _record_removal(incident, RemovalReason.UNPUBLISHED)
+
+
+def plan_incident(incident: Incident, data: Mapping, *, creating: bool, check_unique: bool = True) -> IncidentPlan:
+    """Apply `data` to the (unsaved) fields of `incident` and check every rule of the final state, with its
+    lists; raises `ValidationError` naming each field. Writes nothing (the import writes plans in bulk).
+
+    `check_unique=False` skips the uniqueness queries of the uid and of new sources' URLs, for a caller
+    that has looked them up itself (the import, in bulk)."""
     unknown = set(data) - set(INCIDENT_FIELDS) - set(INCIDENT_LISTS)
     if unknown:
         raise TypeError(f"Not incident fields: {', '.join(sorted(unknown))}")
@@ -192,12 +264,12 @@ def _apply_incident(incident: Incident, data: Mapping, *, creating: bool) -> Non
     errors: dict[str, list] = {}
     try:
         # uid is the one unique field; a client may give it on create. Check constraints repeat field rules.
-        incident.full_clean(validate_unique=creating, validate_constraints=False)
+        incident.full_clean(validate_unique=creating and check_unique, validate_constraints=False)
     except ValidationError as error:
         errors.update(error.message_dict)
 
     weapons = _weapons_from(data["weapons"], errors) if "weapons" in data else None
-    citations = _citations_from(data["citations"], errors) if "citations" in data else None
+    citations = _citations_from(data["citations"], errors, check_unique) if "citations" in data else None
     actors = _actors_from(data["actors"], errors) if "actors" in data else None
     tags = _tags_from(data["tags"], errors) if "tags" in data else None
 
@@ -225,20 +297,7 @@ def _apply_incident(incident: Incident, data: Mapping, *, creating: bool) -> Non
     _set_derived_values(
         incident, weapons=final_weapons, sources=[c.source for c in final_citations], actors=final_actors
     )
-
-    if creating:
-        incident.save()
-    if weapons is not None:
-        _replace_weapons(incident, weapons)
-    if citations is not None:
-        _replace_citations(incident, citations)
-    if actors is not None:
-        _replace_links(incident, IncidentActor, "actor", actors)
-    if tags is not None:
-        _replace_links(incident, IncidentTag, "tag", tags)
-    if not creating and _record_state(incident) != before:
-        incident.version += 1
-        incident.save()
+    return IncidentPlan(incident, weapons, citations, actors, tags)
 
 
 def _moved(incident: Incident, before: tuple | None, creating: bool) -> bool:
@@ -291,7 +350,7 @@ def _record_state(incident: Incident) -> tuple:
         return fields
     return (
         fields,
-        [_weapon_key(w) for w in incident.weapons.all()],
+        [weapon_key(w) for w in incident.weapons.all()],
         sorted(incident.citations.values_list("source_id", *CITATION_FIELDS)),
         sorted(incident.actor_links.values_list("actor_id", flat=True)),
         sorted(incident.tag_links.values_list("tag__slug", flat=True)),
@@ -320,7 +379,7 @@ def _weapons_from(items: Sequence[Mapping], errors: dict) -> list[WeaponItem]:
     return weapons
 
 
-def _citations_from(items: Iterable[CitationData], errors: dict) -> list[CitationData]:
+def _citations_from(items: Iterable[CitationData], errors: dict, check_unique: bool = True) -> list[CitationData]:
     items = list(items)
     if _too_many("sources", items, MAX_CITATIONS, errors):
         return []
@@ -330,7 +389,7 @@ def _citations_from(items: Iterable[CitationData], errors: dict) -> list[Citatio
         try:
             probe.full_clean(exclude=["incident", "source"], validate_unique=False, validate_constraints=False)
             if item.source.pk is None:  # a new source, saved with the incident
-                item.source.full_clean()
+                item.source.full_clean(validate_unique=check_unique)
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 errors[f"sources[{index}].{field}"] = messages
@@ -344,33 +403,39 @@ def _citations_from(items: Iterable[CitationData], errors: dict) -> list[Citatio
 def _actors_from(items: Sequence[Actor], errors: dict) -> list[Actor]:
     if _too_many("actors", items, MAX_ACTORS, errors):
         return []
-    return list({actor.pk: actor for actor in items}.values())
+    for index, actor in enumerate(items):
+        if actor.pk is None:  # a new actor (import), saved with the incident
+            try:
+                actor.full_clean(validate_unique=False, validate_constraints=False)
+            except ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    errors[f"actors[{index}].{field}"] = messages
+    return list({actor.pk or (actor.name, actor.kind): actor for actor in items}.values())
 
 
-def _tags_from(slugs: Sequence[str], errors: dict) -> list[Tag]:
+def _tags_from(slugs: Sequence[str], errors: dict) -> list[str]:
     if _too_many("tags", slugs, MAX_TAGS, errors):
         return []
-    tags = []
     for index, slug in enumerate(slugs):
         try:
             validate_slug(slug)
         except ValidationError as error:
             errors[f"tags[{index}]"] = error.messages
-            continue
-        tags.append(slug)
-    if any(key.startswith("tags[") for key in errors):
-        return []
-    # Created on first use; only reached when the write as a whole is valid (errors are raised before).
-    return [Tag.objects.get_or_create(slug=slug)[0] for slug in dict.fromkeys(tags)]
+    return list(dict.fromkeys(slugs))
 
 
-def _weapon_key(weapon: WeaponItem) -> tuple:
+def _tags_named(slugs: Sequence[str]) -> list[Tag]:
+    """Tags are created on first use (only when the write as a whole is valid)."""
+    return [Tag.objects.get_or_create(slug=slug)[0] for slug in slugs]
+
+
+def weapon_key(weapon: WeaponItem) -> tuple:
     return (weapon.category, weapon.description, weapon.quantity, str(weapon.suspected_origin or ""), weapon.markings)
 
 
 def _replace_weapons(incident: Incident, weapons: list[WeaponItem]) -> None:
     stored = list(incident.weapons.all())
-    if [_weapon_key(w) for w in stored] == [_weapon_key(w) for w in weapons]:
+    if [weapon_key(w) for w in stored] == [weapon_key(w) for w in weapons]:
         return
     for weapon in stored:
         weapon.delete()
@@ -405,6 +470,8 @@ def _replace_links(incident: Incident, link_model, field: str, targets: list) ->
         if target_id not in wanted:
             link.delete()
     for target in targets:
+        if target.pk is None:
+            target.save()  # a new actor given by name and kind (import)
         if target.pk not in stored:
             link_model.objects.create(incident=incident, **{field: target})
 
@@ -496,3 +563,91 @@ def _set_derived_values(
     incident.search_text = "\n".join(fold(text) for text in public_texts if text)
     # Names of individuals are searchable by editors only (API.md "Privacy").
     incident.private_search_text = "\n".join(fold(a.name) for a in actors if a.kind == ActorKind.INDIVIDUAL)
+
+
+# --- Merging duplicate reports --------------------------------------------------------------------
+
+
+def incident_merge(*, kept: Incident, duplicates: Sequence[Incident], user) -> Incident:
+    """Fold duplicate reports of one event into `kept`, as one change: their citations, weapons, actors and
+    tags move to it (a source both cite keeps `kept`'s citation); each duplicate is deleted and leaves a
+    tombstone, so its id answers 410 with `merged_into` and the sync feed lists it."""
+    duplicate_ids = sorted({incident.pk for incident in duplicates} - {kept.pk})
+    if not duplicate_ids:
+        raise ValidationError({"duplicates": ["Choose at least one other incident to merge."]})
+    with transaction.atomic(), recorded_change(user):
+        locked = Incident.objects.select_for_update().get(pk=kept.pk)
+        others = list(Incident.objects.select_for_update().filter(pk__in=duplicate_ids).order_by("id"))
+        everyone = [locked, *others]
+        citations: dict[int, CitationData] = {}
+        for incident in everyone:
+            for citation in incident.citations.select_related("source").order_by("id"):
+                citations.setdefault(
+                    citation.source_id,
+                    CitationData(citation.source, citation.excerpt, citation.stance, citation.credibility),
+                )
+        data = {
+            "weapons": [
+                {name: getattr(weapon, name) for name in WEAPON_FIELDS}
+                for incident in everyone
+                for weapon in incident.weapons.order_by("id")
+            ],
+            "citations": list(citations.values()),
+            "actors": [actor for incident in everyone for actor in incident.actors.all()],
+            "tags": list(dict.fromkeys(tag.slug for incident in everyone for tag in incident.tags.all())),
+        }
+        _apply_incident(locked, data, creating=False)
+        for other in others:
+            # Ids merged into this duplicate earlier now point at the incident that survives.
+            IncidentRemoval.objects.filter(merged_into=other.pk).update(merged_into=locked.pk)
+            _record_removal(other, RemovalReason.MERGED, merged_into=locked)
+            other.delete()
+    return locked
+
+
+# --- Bulk creation (the import) -------------------------------------------------------------------
+
+
+def incidents_bulk_create(plans: Sequence[IncidentPlan], *, user) -> None:
+    """Write new incidents validated by `plan_incident` (with their new sources, actors and tags) in a few
+    bulk inserts, with their history rows, as one change. Nothing here checks rules: the plans have."""
+    if not plans:
+        return
+    with transaction.atomic(), recorded_change(user) as change:
+        history = {"default_user": change.user, "custom_historical_attrs": {"change_id": change.change_id}}
+        # A new source or actor cited by several rows is one object: insert it once.
+        new_sources = list(
+            {id(c.source): c.source for p in plans for c in p.citations or [] if not c.source.pk}.values()
+        )
+        new_actors = list({id(a): a for p in plans for a in p.actors or [] if not a.pk}.values())
+        bulk_create_with_history(new_sources, Source, **history)
+        bulk_create_with_history(new_actors, Actor, **history)
+        slugs = {slug for p in plans for slug in p.tags or []}
+        tags = {tag.slug: tag for tag in Tag.objects.filter(slug__in=slugs)}
+        missing = [Tag(slug=slug) for slug in sorted(slugs - set(tags))]
+        tags.update({tag.slug: tag for tag in Tag.objects.bulk_create(missing)})
+        if missing and missing[0].pk is None:  # a database that does not return ids from bulk inserts
+            tags = {tag.slug: tag for tag in Tag.objects.filter(slug__in=slugs)}
+        bulk_create_with_history([p.incident for p in plans], Incident, **history)
+        weapons, citations, actor_links, tag_links = [], [], [], []
+        for plan in plans:
+            incident = plan.incident
+            for weapon in plan.weapons or []:
+                weapon.incident = incident
+                weapons.append(weapon)
+            citations += [
+                Citation(
+                    incident=incident, source=c.source, excerpt=c.excerpt, stance=c.stance, credibility=c.credibility
+                )
+                for c in plan.citations or []
+            ]
+            actor_links += [IncidentActor(incident=incident, actor=actor) for actor in plan.actors or []]
+            tag_links += [IncidentTag(incident=incident, tag=tags[slug]) for slug in plan.tags or []]
+        for model, rows in (
+            (WeaponItem, weapons),
+            (Citation, citations),
+            (IncidentActor, actor_links),
+            (IncidentTag, tag_links),
+        ):
+            bulk_create_with_history(rows, model, **history)
+        change.wrote = True  # bulk inserts send no history signal; the data version must still move

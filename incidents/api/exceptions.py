@@ -11,6 +11,17 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from incidents.services import VersionConflict
 
 
+class MergedIncident(exceptions.APIException):
+    """The incident was merged into another: 410 with `merged_into` (API.md "Endpoints")."""
+
+    status_code = status.HTTP_410_GONE
+    default_code = "merged"
+
+    def __init__(self, merged_into: int):
+        super().__init__(f"This incident was merged into incident {merged_into}.")
+        self.merged_into = merged_into
+
+
 def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
     """{"weapons": [{}, {"quantity": ["…"]}]} becomes {"weapons[1].quantity": ["…"]}."""
     if isinstance(detail, dict):
@@ -46,6 +57,8 @@ def api_exception_handler(exc, context):
         return Response(
             {"detail": str(exc), "current_version": exc.current_version}, status=status.HTTP_412_PRECONDITION_FAILED
         )
+    elif isinstance(exc, MergedIncident):
+        return Response({"detail": str(exc.detail), "merged_into": exc.merged_into}, status=exc.status_code)
     elif isinstance(exc, IntegrityError):
         # Only a concurrent write can get past validation to a constraint: ask the client to retry.
         return Response(

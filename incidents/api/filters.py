@@ -20,15 +20,17 @@ from drf_spectacular.utils import extend_schema_field
 
 from incidents.choices import (
     ActorKind,
+    Credibility,
     DatePrecision,
     GeoPrecision,
     IncidentType,
+    Reliability,
     SourceType,
     Status,
     Verification,
     WeaponCategory,
 )
-from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentTag, Source, WeaponItem
+from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentRemoval, IncidentTag, Source, WeaponItem
 from incidents.search import search_terms
 from incidents.selectors import is_editor
 
@@ -250,7 +252,7 @@ class StrictFilterSet(filters.FilterSet):
 
 
 class IncidentFilterSet(StrictFilterSet):
-    """Every filter of API.md "Filters" (`source_reliability` and `min_credibility` come later)."""
+    """Every filter of API.md "Filters" and "Provenance and sync"."""
 
     extra_parameters = frozenset({"limit", "offset", "fields"})  # `fields` is read by the view
 
@@ -308,6 +310,20 @@ class IncidentFilterSet(StrictFilterSet):
     )
     publisher = filters.CharFilter(
         method="filter_publisher", max_length=200, help_text="incidents cited by this publisher (exact, any case)"
+    )
+    source_reliability = ChoiceListFilter(
+        choices=Reliability.choices,
+        normalize=str.upper,
+        method="filter_source_reliability",
+        help_text="incidents cited by a source of these Admiralty reliability grades: "
+        + "; ".join(label for _, label in Reliability.choices),
+    )
+    min_credibility = IntegerFilter(
+        method="filter_min_credibility",
+        min_value=1,
+        max_value=6,
+        help_text="incidents with at least one citation graded this credible or better (1 is best, 6 = cannot "
+        "be judged, so 2 matches 1 and 2): " + "; ".join(label for _, label in Credibility.choices),
     )
     min_weapons = IntegerFilter(
         field_name="weapons_total", lookup_expr="gte", min_value=0, help_text="at least this many weapons in total"
@@ -372,6 +388,12 @@ class IncidentFilterSet(StrictFilterSet):
         return queryset.filter(
             Exists(Citation.objects.filter(incident=OuterRef("pk"), source__publisher__iexact=value.strip()))
         )
+
+    def filter_source_reliability(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        return queryset.filter(Exists(Citation.objects.filter(incident=OuterRef("pk"), source__reliability__in=value)))
+
+    def filter_min_credibility(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        return queryset.filter(Exists(Citation.objects.filter(incident=OuterRef("pk"), credibility__lte=value)))
 
     def filter_has_coordinates(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return queryset.filter(latitude__isnull=not value)
@@ -468,3 +490,14 @@ class GeocodeQueryForm(StrictQueryForm):
 
     q = forms.CharField(max_length=MAX_Q_LENGTH, help_text="a place name")
     country = NormalizedChoiceField(choices=COUNTRY_CHOICES, normalize=str.upper, help_text="ISO 3166-1 alpha-2")
+
+
+class RemovalFilterSet(StrictFilterSet):
+    """`incidents/deleted/?since=…`: incidents that left the caller's view at or after a time."""
+
+    since = filters.IsoDateTimeFilter(
+        field_name="removed_at", lookup_expr="gte", help_text="removed at or after this ISO 8601 date-time"
+    )
+
+    class Meta(StrictFilterSet.Meta):
+        model = IncidentRemoval

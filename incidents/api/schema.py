@@ -11,6 +11,11 @@ DETAIL = {
     "properties": {"detail": {"type": "string"}},
     "required": ["detail"],
 }
+GONE = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}, "merged_into": {"type": "integer"}},
+    "required": ["detail", "merged_into"],
+}
 UNSAFE_METHODS = {"post", "put", "patch", "delete"}
 ETAGGED = {"incidents", "sources", "actors", "countries", "stats"}  # GETs that answer If-None-Match
 FORMAT_HELP = "json (default), geojson or csv; takes precedence over Accept. GeoJSON and CSV hold every match."
@@ -42,10 +47,10 @@ def _bad_request() -> dict:
 
 
 def _filter_help_texts() -> dict[str, str]:
-    from incidents.api.filters import ActorFilterSet, IncidentFilterSet, SourceFilterSet
+    from incidents.api.filters import ActorFilterSet, IncidentFilterSet, RemovalFilterSet, SourceFilterSet
 
     texts = {"format": FORMAT_HELP}
-    for filterset in (ActorFilterSet, SourceFilterSet, IncidentFilterSet):
+    for filterset in (ActorFilterSet, SourceFilterSet, IncidentFilterSet, RemovalFilterSet):
         texts.update({name: f.extra.get("help_text") or f.label for name, f in filterset.base_filters.items()})
     return texts
 
@@ -57,6 +62,7 @@ def document_error_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["ValidationError"] = VALIDATION_ERROR
     schemas["Detail"] = DETAIL
+    schemas["Gone"] = GONE
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             for parameter in operation.get("parameters", []):
@@ -85,6 +91,8 @@ def document_error_responses(result, generator, request, public):
                 responses.setdefault("409", _response("Still cited by or linked to an incident.", "Detail"))
             if method == "get" and path.split("/")[3] in ETAGGED:
                 responses.setdefault("304", {"description": "Not modified: If-None-Match named the current ETag."})
+            if path.startswith("/api/v1/incidents/{"):
+                responses.setdefault("410", _response("Merged into another incident: `merged_into`.", "Gone"))
             if method in {"put", "patch", "delete"} and path.startswith("/api/v1/incidents/{"):
                 responses.setdefault("412", _response("If-Match named an older version.", "Detail"))
             if method in UNSAFE_METHODS:

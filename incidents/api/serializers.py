@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from incidents import services
 from incidents.api.filters import COUNTRY_CHOICES
-from incidents.choices import ActorKind, Credibility, GeoPrecision, Stance
+from incidents.choices import ActorKind, Credibility, GeoPrecision, RemovalReason, Stance
 from incidents.models import Actor, Citation, Incident, Source, WeaponItem
 
 # --- Shared pieces --------------------------------------------------------------------------------
@@ -110,8 +110,8 @@ class SourceSerializer(StrictKeysMixin, serializers.ModelSerializer):
         return services.source_update(source=source, user=self.context["request"].user, data=validated_data)
 
 
-# The source fields a citation shows and may carry (all but the archive time).
-CITATION_SOURCE_FIELDS = tuple(name for name in services.SOURCE_FIELDS if name != "archived_at")
+# The source fields a citation shows and may carry.
+CITATION_SOURCE_FIELDS = services.SOURCE_FIELDS
 
 
 class CitationSerializer(serializers.ModelSerializer):
@@ -125,6 +125,7 @@ class CitationSerializer(serializers.ModelSerializer):
     source_type = serializers.CharField(source="source.source_type", read_only=True)
     language = serializers.CharField(source="source.language", read_only=True)
     archived_url = serializers.CharField(source="source.archived_url", read_only=True)
+    archived_at = serializers.DateTimeField(source="source.archived_at", read_only=True, allow_null=True)
     reliability = serializers.CharField(source="source.reliability", read_only=True)
 
     class Meta:
@@ -456,3 +457,50 @@ class StatsSerializer(serializers.Serializer):
     group_by = serializers.CharField()
     total = StatsTotalSerializer()
     results = StatsRowSerializer(many=True)
+
+
+# --- Provenance and sync --------------------------------------------------------------------------
+
+
+class IncidentBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    title = serializers.CharField()
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2")
+    occurred_on = serializers.DateField()
+
+
+class SimilarSerializer(serializers.Serializer):
+    """A likely duplicate report: the other incident, a score from 0 to 1, and why."""
+
+    incident = IncidentBriefSerializer()
+    score = serializers.FloatField(min_value=0, max_value=1)
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class RemovalSerializer(serializers.Serializer):
+    """An incident that left the caller's view."""
+
+    id = serializers.IntegerField(source="incident_id")
+    uid = serializers.UUIDField()
+    removed_at = serializers.DateTimeField()
+    reason = serializers.ChoiceField(choices=RemovalReason.choices)
+    merged_into = serializers.IntegerField(
+        source="visible_merged_into", allow_null=True, help_text="the incident it was merged into (if visible to you)"
+    )
+
+
+class ImportRowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="CSV: the spreadsheet row (the header is row 1); JSON: the position")
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportReportSerializer(serializers.Serializer):
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    rejected_rows = serializers.IntegerField()
+    without_coordinates = serializers.IntegerField(help_text="new incidents whose place is left for geocoding")
+    dry_run = serializers.BooleanField()
+    errors = ImportRowErrorSerializer(many=True)

@@ -3,14 +3,16 @@
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -24,6 +26,7 @@ from incidents.api.caching import (
     not_modified,
     record_etag,
 )
+from incidents.api.exceptions import MergedIncident
 from incidents.api.exports import EXPORT_FORMATS, CSVRenderer, GeoJSONRenderer, streamed_export
 from incidents.api.filters import (
     ActorFilterSet,
@@ -31,6 +34,7 @@ from incidents.api.filters import (
     IncidentAggregateFilterSet,
     IncidentFilterSet,
     IncidentStatsFilterSet,
+    RemovalFilterSet,
     SourceFilterSet,
 )
 from incidents.api.permissions import EditorsOnly
@@ -40,12 +44,17 @@ from incidents.api.serializers import (
     CountrySerializer,
     DetailSerializer,
     GeocodeAnswerSerializer,
+    ImportReportSerializer,
     IncidentSerializer,
     IncidentWriteSerializer,
+    RemovalSerializer,
+    SimilarSerializer,
     SourceSerializer,
     StatsSerializer,
     requested_fields,
 )
+from incidents.api.uploads import MAX_IMPORT_ROWS, CSVTextParser, import_options, uploaded_records
+from incidents.duplicates import similar_incidents
 from incidents.models import Incident
 from incidents.selectors import (
     STATS_KEYS,
@@ -54,9 +63,12 @@ from incidents.selectors import (
     incident_stats,
     incidents_visible_to,
     is_editor,
+    merged_into,
+    removals_visible_to,
     sources_visible_to,
     with_record_relations,
 )
+from incidents.transfer import import_records
 
 DATASET_LICENCE = {
     "name": "CC BY 4.0",
@@ -129,6 +141,8 @@ class IncidentViewSet(JsonErrorsMixin, EditorAwareMixin, viewsets.ModelViewSet):
         return renderers
 
     def get_queryset(self):
+        if self.action == "deleted":
+            return removals_visible_to(self.request.user)
         return with_record_relations(incidents_visible_to(self.request.user)).order_by("-occurred_on", "-id")
 
     def get_serializer_class(self):
@@ -179,6 +193,69 @@ class IncidentViewSet(JsonErrorsMixin, EditorAwareMixin, viewsets.ModelViewSet):
             fields=context["fields"] or list(INCIDENT_RECORD_FIELDS),
             filename="incidents",
         )
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            target = merged_into(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field), self.request.user)
+            if target is not None:
+                raise MergedIncident(target) from None
+            raise
+
+    @extend_schema(responses=SimilarSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def similar(self, request, pk=None):
+        """Likely duplicate reports of the same event, best first (see `incidents.duplicates`)."""
+        incident = self.get_object()
+        matches = similar_incidents(incident, incidents_visible_to(request.user))
+        return Response(SimilarSerializer(matches, many=True).data)
+
+    @extend_schema(responses=RemovalSerializer(many=True), filters=True)
+    @action(detail=False, methods=["get"], filterset_class=RemovalFilterSet, serializer_class=RemovalSerializer)
+    def deleted(self, request):
+        """Incidents that left your view since a time: deleted, merged, or (for non-editors) unpublished.
+        With `updated_since` on the list, a client can mirror the data exactly."""
+        etag = collection_etag(request, "deleted")
+        response = not_modified(request, etag)
+        if response is None:
+            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+            response = self.get_paginated_response(RemovalSerializer(page, many=True).data)
+        response["ETag"] = etag
+        return response
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            },
+            "application/json": {"type": "array", "items": {"type": "object"}},
+            "text/csv": {"type": "string"},
+        },
+        parameters=[OpenApiParameter("dry_run", bool, description="check and report, write nothing")],
+        responses={200: ImportReportSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        url_name="import",
+        permission_classes=[EditorsOnly],
+        parser_classes=[JSONParser, MultiPartParser, CSVTextParser],
+    )
+    def import_file(self, request):
+        """Import a CSV or JSON file in the export's shape (at most 5000 rows; larger files go through
+        `manage.py import_incidents`). Answers a report of rows imported and rejected."""
+        dry_run = import_options(request.query_params)
+        records = uploaded_records(request)
+        if len(records) > MAX_IMPORT_ROWS:
+            raise ValidationError(
+                {"file": [f"{len(records)} rows; at most {MAX_IMPORT_ROWS} per request. Use import_incidents."]}
+            )
+        report = import_records(records, user=request.user, dry_run=dry_run)
+        return Response(ImportReportSerializer(report).data)
 
     def perform_destroy(self, incident):
         services.incident_delete(
