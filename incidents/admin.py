@@ -6,9 +6,13 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpResponseNotAllowed
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from incidents import services
+from incidents.duplicates import LIKELY_DUPLICATE, similar_incidents
 from incidents.models import Actor, Citation, Incident, IncidentActor, Source, Tag, WeaponItem
 
 
@@ -179,7 +183,7 @@ class IncidentAdmin(ServiceHistoryAdmin):
         ),
         ("Record", {"fields": ["uid", "version", "weapons_total", "created_at", "updated_at"]}),
     ]
-    actions = ["publish_selected", "archive_selected", "geocode_selected"]
+    actions = ["publish_selected", "archive_selected", "geocode_selected", "merge_selected"]
 
     def save_model(self, request, obj, form, change):
         """Deferred: the incident is saved with its inlines in `save_related`, in one service call."""
@@ -215,6 +219,30 @@ class IncidentAdmin(ServiceHistoryAdmin):
             saved = services.incident_create(user=request.user, data=data)
         # The admin goes on with `form.instance` (messages, log entry, redirect): give it the saved state.
         form.instance.__dict__.update(saved.__dict__)
+        self._warn_of_duplicates(request, saved)
+
+    def _warn_of_duplicates(self, request, incident) -> None:
+        likely = [
+            match
+            for match in similar_incidents(incident, Incident.objects.all(), limit=5)
+            if match.score >= LIKELY_DUPLICATE
+        ]
+        if likely:
+            links = format_html_join(
+                ", ",
+                '<a href="{}">#{} {}</a> ({})',
+                (
+                    (
+                        reverse("admin:incidents_incident_change", args=[m.incident.pk]),
+                        m.incident.pk,
+                        m.incident.title,
+                        "; ".join(m.reasons),
+                    )
+                    for m in likely
+                ),
+            )
+            message = format_html("Possible duplicate reports of the same event: {}. Merge them if so.", links)
+            self.message_user(request, message, messages.WARNING)
 
     def construct_change_message(self, request, form, formsets, add=False):
         # The inlines are saved by the service, not by their formsets; their changes are in the history.
@@ -238,6 +266,30 @@ class IncidentAdmin(ServiceHistoryAdmin):
     @admin.action(description="Geocode selected incidents (coordinates typed by hand are kept)", permissions=["change"])
     def geocode_selected(self, request, queryset):
         self._apply_to_each(request, queryset, services.incident_geocode, "geocoded")
+
+    @admin.action(description="Merge selected incidents (duplicate reports of one event)", permissions=["delete"])
+    def merge_selected(self, request, queryset):
+        incidents = list(queryset.order_by("id"))
+        if len(incidents) < 2:
+            self.message_user(request, "Select at least two incidents to merge.", messages.ERROR)
+            return None
+        if request.POST.get("apply") != "yes":
+            context = {**self.admin_site.each_context(request), "opts": self.model._meta, "incidents": incidents}
+            context["title"] = "Merge duplicate reports"
+            return TemplateResponse(request, "admin/incidents/incident/merge_selected.html", context)
+        kept = next((i for i in incidents if str(i.pk) == request.POST.get("keep")), None)
+        if kept is None:
+            self.message_user(request, "Choose the incident to keep.", messages.ERROR)
+            return None
+        others = [incident for incident in incidents if incident.pk != kept.pk]
+        try:
+            services.incident_merge(kept=kept, duplicates=others, user=request.user)
+        except ValidationError as error:
+            self.message_user(request, f"Nothing was merged: {_first_message(error)}", messages.ERROR)
+            return None
+        merged = ", ".join(f"#{incident.pk}" for incident in others)
+        self.message_user(request, f"Merged {merged} into #{kept.pk} “{kept}”.", messages.SUCCESS)
+        return None
 
     def _apply_to_each(self, request, queryset, service, done: str) -> None:
         succeeded = 0

@@ -104,7 +104,12 @@ class Source(models.Model):
     archived_url = models.URLField("archived URL", max_length=1000, blank=True, validators=[http_url_validator])
     archived_at = models.DateTimeField("archived at", null=True, blank=True)
     reliability = models.CharField(
-        "reliability", max_length=1, choices=Reliability.choices, default=Reliability.F, help_text="Admiralty scale."
+        "reliability",
+        max_length=1,
+        choices=Reliability.choices,
+        default=Reliability.F,
+        help_text="Admiralty scale of the source's track record: A completely reliable, B usually reliable, "
+        "C fairly reliable, D not usually reliable, E unreliable, F cannot be judged.",
     )
     created_at = models.DateTimeField("created at", auto_now_add=True)
     updated_at = models.DateTimeField("updated at", auto_now=True)
@@ -275,7 +280,11 @@ class Citation(models.Model):
     excerpt = models.TextField("excerpt", blank=True)
     stance = models.CharField("stance", max_length=16, choices=Stance.choices, default=Stance.SUPPORTS)
     credibility = models.PositiveSmallIntegerField(
-        "credibility", choices=Credibility.choices, default=Credibility.CANNOT_BE_JUDGED
+        "credibility",
+        choices=Credibility.choices,
+        default=Credibility.CANNOT_BE_JUDGED,
+        help_text="Admiralty scale of what this source says about this incident: 1 confirmed by other sources, "
+        "2 probably true, 3 possibly true, 4 doubtful, 5 improbable, 6 cannot be judged.",
     )
 
     history = history()

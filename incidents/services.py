@@ -202,7 +202,7 @@ def _record_removal(incident: Incident, reason: str, *, merged_into: Incident | 
         uid=incident.uid,
         reason=reason,
         merged_into=merged_into.pk if merged_into else None,
-        was_published=incident.status == Status.PUBLISHED,
+        was_published=reason == RemovalReason.UNPUBLISHED or incident.status == Status.PUBLISHED,
     )
 
 

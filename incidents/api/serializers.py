@@ -126,7 +126,9 @@ class CitationSerializer(serializers.ModelSerializer):
     language = serializers.CharField(source="source.language", read_only=True)
     archived_url = serializers.CharField(source="source.archived_url", read_only=True)
     archived_at = serializers.DateTimeField(source="source.archived_at", read_only=True, allow_null=True)
-    reliability = serializers.CharField(source="source.reliability", read_only=True)
+    reliability = serializers.CharField(
+        source="source.reliability", read_only=True, help_text=Source._meta.get_field("reliability").help_text
+    )
 
     class Meta:
         model = Citation
@@ -237,7 +239,10 @@ class CitationOwnFieldsSerializer(StrictKeysMixin, serializers.Serializer):
     excerpt = serializers.CharField(allow_blank=True, required=False, default="")
     stance = serializers.ChoiceField(choices=Stance.choices, required=False, default=Stance.SUPPORTS)
     credibility = serializers.ChoiceField(
-        choices=Credibility.choices, required=False, default=Credibility.CANNOT_BE_JUDGED
+        choices=Credibility.choices,
+        required=False,
+        default=Credibility.CANNOT_BE_JUDGED,
+        help_text=Citation._meta.get_field("credibility").help_text,
     )
 
 
