@@ -75,6 +75,12 @@ def removals_visible_to(user) -> QuerySet[IncidentRemoval]:
 
 def merged_into(incident_id, user) -> int | None:
     """The incident a merged id now lives in, if the caller could see the merged one (else None: a 404)."""
+    try:
+        incident_id = int(incident_id)
+    except (TypeError, ValueError):
+        return None  # not an id at all (the URL's pattern takes any text)
+    if abs(incident_id) >= 2**63:
+        return None
     removals = IncidentRemoval.objects.filter(incident_id=incident_id, reason=RemovalReason.MERGED)
     if not is_editor(user):
         removals = removals.filter(was_published=True)

@@ -16,9 +16,8 @@ from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils import timezone
 from django_countries import countries
-from simple_history.utils import bulk_create_with_history
 
-from incidents import geocoding
+from incidents import bulk, geocoding
 from incidents.choices import ActorKind, RemovalReason, Status
 from incidents.history import recorded_change
 from incidents.models import (
@@ -640,21 +639,18 @@ def incidents_bulk_create(plans: Sequence[IncidentPlan], *, user) -> None:
     if not plans:
         return
     with transaction.atomic(), recorded_change(user) as change:
-        history = {"default_user": change.user, "custom_historical_attrs": {"change_id": change.change_id}}
+        history = {"history_user_id": change.user.pk if change.user else None, "change_id": change.change_id}
         # A new source or actor cited by several rows is one object: insert it once.
-        new_sources = list(
-            {id(c.source): c.source for p in plans for c in p.citations or [] if not c.source.pk}.values()
-        )
-        new_actors = list({id(a): a for p in plans for a in p.actors or [] if not a.pk}.values())
-        bulk_create_with_history(new_sources, Source, **history)
-        bulk_create_with_history(new_actors, Actor, **history)
+        new_sources = {id(c.source): c.source for p in plans for c in p.citations or [] if not c.source.pk}
+        new_actors = {id(a): a for p in plans for a in p.actors or [] if not a.pk}
+        bulk.insert(Source, list(new_sources.values()), history=history)
+        bulk.insert(Actor, list(new_actors.values()), history=history)
         slugs = {slug for p in plans for slug in p.tags or []}
         tags = {tag.slug: tag for tag in Tag.objects.filter(slug__in=slugs)}
         missing = [Tag(slug=slug) for slug in sorted(slugs - set(tags))]
-        tags.update({tag.slug: tag for tag in Tag.objects.bulk_create(missing)})
-        if missing and missing[0].pk is None:  # a database that does not return ids from bulk inserts
-            tags = {tag.slug: tag for tag in Tag.objects.filter(slug__in=slugs)}
-        bulk_create_with_history([p.incident for p in plans], Incident, **history)
+        bulk.insert(Tag, missing)
+        tags.update({tag.slug: tag for tag in missing})
+        bulk.insert(Incident, [p.incident for p in plans], history=history)
         weapons, citations, actor_links, tag_links = [], [], [], []
         for plan in plans:
             incident = plan.incident
@@ -675,5 +671,5 @@ def incidents_bulk_create(plans: Sequence[IncidentPlan], *, user) -> None:
             (IncidentActor, actor_links),
             (IncidentTag, tag_links),
         ):
-            bulk_create_with_history(rows, model, **history)
+            bulk.insert(model, rows, history=history)
         change.wrote = True  # bulk inserts send no history signal; the data version must still move

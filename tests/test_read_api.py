@@ -62,6 +62,14 @@ def test_unknown_incident_is_404(anon_client):
     assert anon_client.get(reverse("incident-detail", args=[999999])).status_code == status.HTTP_404_NOT_FOUND
 
 
+@pytest.mark.parametrize("pk", ["null,null", "abc", "1.5", str(2**64), "-1"])
+def test_an_id_that_is_no_integer_is_a_json_404_on_every_incident_route(editor_client, pk):
+    for url in (f"/api/v1/incidents/{pk}/", f"/api/v1/incidents/{pk}/similar/"):
+        response = editor_client.get(url)
+        assert (response.status_code, response["Content-Type"]) == (404, "application/json")
+    assert editor_client.patch(f"/api/v1/incidents/{pk}/", {}, format="json").status_code == 404
+
+
 # --- Record shape ---------------------------------------------------------------------------------
 
 
