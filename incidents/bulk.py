@@ -26,11 +26,12 @@ def insert(model: type[models.Model], objects: Sequence[models.Model], *, histor
         obj._state.adding = False
         obj._state.db = connection.alias
     fields = meta.concrete_fields
+    prepare = [_preparer(field, connection) for field in fields]
     _insert_rows(
         connection,
         meta.db_table,
         fields,
-        ([field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields] for obj in objects),
+        ([p(field.pre_save(obj, True)) for field, p in zip(fields, prepare, strict=True)] for obj in objects),
     )
     if history is not None:
         _insert_history(connection, model, objects, history)
@@ -43,20 +44,33 @@ def _insert_history(connection, model, objects, extra: dict) -> None:
     for field in fields:
         if field.attname not in values and not hasattr(objects[0], field.attname):
             raise ValueError(f"No value for {historical.__name__}.{field.attname}")
-    _insert_rows(
-        connection,
-        historical._meta.db_table,
-        fields,
-        (
-            [
-                field.get_db_prep_save(
-                    values[field.attname] if field.attname in values else getattr(obj, field.attname), connection
-                )
-                for field in fields
-            ]
-            for obj in objects
-        ),
-    )
+    fixed = {
+        field.attname: field.get_db_prep_save(values[field.attname], connection)
+        for field in fields
+        if field.attname in values
+    }
+    copied = [(field.attname, _preparer(field, connection)) for field in fields if field.attname not in values]
+    order = [field.attname for field in fields]
+    rows = []
+    for obj in objects:
+        row = {**fixed, **{name: prepare(getattr(obj, name)) for name, prepare in copied}}
+        rows.append([row[name] for name in order])
+    _insert_rows(connection, historical._meta.db_table, fields, rows)
+
+
+_PASSED_AS_THEY_ARE = (str, int, bool, type(None))
+
+
+def _preparer(field, connection):
+    """The field's own preparation of a value for the database, skipped for the plain values (text, whole
+    numbers, None) that every field but a UUID, decimal or JSON one stores as they are."""
+    if isinstance(field, models.UUIDField | models.DecimalField | models.JSONField):
+        return lambda value: field.get_db_prep_save(value, connection)
+
+    def prepare(value):
+        return value if type(value) in _PASSED_AS_THEY_ARE else field.get_db_prep_save(value, connection)
+
+    return prepare
 
 
 def _insert_rows(connection, table: str, fields, rows) -> None:

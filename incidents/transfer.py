@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from incidents import services
 from incidents.api.exports import FORMULA_PREFIXES, csv_chunks, geojson_chunks
-from incidents.models import Actor, Incident, Source
+from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentTag, Source, WeaponItem
 from incidents.selectors import with_record_relations
 
 BATCH_SIZE = 1000
@@ -222,11 +222,7 @@ class _Importer:
 
     def _import_batch(self, batch: list[tuple[int, object]]) -> None:
         self._load_references([record for _, record in batch if isinstance(record, dict)])
-        uids = [self._uid_or_none(record) for _, record in batch]
-        existing = {
-            incident.uid: incident
-            for incident in with_record_relations(Incident.objects.filter(uid__in=[u for u in uids if u]))
-        }
+        existing = _stored_records([uid for _, record in batch if (uid := self._uid_or_none(record))])
         new_plans, changes = [], []
         for number, record in batch:
             try:
@@ -253,11 +249,12 @@ class _Importer:
             elif _same(stored, plan, data):
                 self.report.unchanged += 1
             else:
-                changes.append((number, stored, data))
+                changes.append((number, stored.pk, data))
         services.incidents_bulk_create(new_plans, user=self.user)
-        for number, stored, data in changes:
+        for number, pk, data in changes:
             try:
-                services.incident_update(incident=stored, user=self.user, data=data, geocode_offline=True)
+                incident = Incident.objects.get(pk=pk)
+                services.incident_update(incident=incident, user=self.user, data=data, geocode_offline=True)
             except ValidationError as error:
                 self._reject(number, _api_names(error.message_dict))
                 continue
@@ -392,19 +389,24 @@ class _Importer:
 
     def _source(self, given: dict, name: str, errors: dict) -> Source:
         """The stored source with this URL (whose fields must match, as in the API), or a new one."""
-        probe = Source(**given)
-        try:
-            probe.clean_fields(exclude=[f.name for f in Source._meta.fields if f.name not in given])
-        except ValidationError as error:
-            for key, messages in error.message_dict.items():
-                errors[f"{name}.{key}"] = messages
-            return probe
-        source = self.sources.get(probe.url)
+        source = self.sources.get(given["url"])
         if source is None:
-            self.sources[probe.url] = probe
-            return probe
-        for key in given:
-            if getattr(source, key) != getattr(probe, key):
+            source = Source(**given)
+            try:
+                source.clean_fields(exclude=[f.name for f in Source._meta.fields if f.name not in given])
+            except ValidationError as error:
+                for key, messages in error.message_dict.items():
+                    errors[f"{name}.{key}"] = messages
+                return source
+            self.sources[source.url] = source  # later rows citing this URL get the same (new) source
+            return source
+        for key, value in given.items():
+            try:
+                value = Source._meta.get_field(key).to_python(value)
+            except ValidationError as error:
+                errors[f"{name}.{key}"] = error.messages
+                continue
+            if getattr(source, key) != value:
                 errors[f"{name}.{key}"] = [
                     f"Differs from the source already stored with this URL ({getattr(source, key)!s:.80}); "
                     "edit the source instead."
@@ -461,24 +463,52 @@ def _comparable(value):
     return "" if value is None else str(value)  # a country object and its code compare equal
 
 
-def _same(stored: Incident, plan: services.IncidentPlan, data: dict) -> bool:
+@dataclass
+class _Stored:
+    """What a stored incident returns, in plain values, to compare an imported row with."""
+
+    pk: int
+    fields: dict
+    weapons: list = field(default_factory=list)
+    citations: list = field(default_factory=list)
+    actors: list = field(default_factory=list)
+    tags: list = field(default_factory=list)
+
+
+def _stored_records(uids: list[uuid.UUID]) -> dict[uuid.UUID, _Stored]:
+    """The stored incidents with these uids, in five queries of plain values (no model instances: an import
+    compares every row of a file with its stored incident)."""
+    rows = Incident.objects.filter(uid__in=uids).values("pk", "uid", *services.INCIDENT_FIELDS)
+    by_id = {row["pk"]: _Stored(row["pk"], row) for row in rows}
+    related = [
+        ("weapons", WeaponItem.objects.order_by("id").values_list("incident_id", *services.WEAPON_FIELDS)),
+        ("citations", Citation.objects.values_list("incident_id", "source__url", *services.CITATION_FIELDS)),
+        ("actors", IncidentActor.objects.values_list("incident_id", "actor__name", "actor__kind")),
+        ("tags", IncidentTag.objects.values_list("incident_id", "tag__slug")),
+    ]
+    for name, query in related:
+        for incident_id, *values in query.filter(incident_id__in=list(by_id)):
+            getattr(by_id[incident_id], name).append(tuple(values))
+    return {stored.fields["uid"]: stored for stored in by_id.values()}
+
+
+def _same(stored: _Stored, plan: services.IncidentPlan, data: dict) -> bool:
     """Would importing this row change nothing that the stored incident returns?"""
     new = plan.incident
     for name in services.INCIDENT_FIELDS:
-        if name in data and _comparable(getattr(new, name)) != _comparable(getattr(stored, name)):
+        if name in data and _comparable(getattr(new, name)) != _comparable(stored.fields[name]):
             return False
     if plan.weapons is not None:
-        if [services.weapon_key(w) for w in plan.weapons] != [services.weapon_key(w) for w in stored.weapons.all()]:
+        held = [(c, d, q, origin or "", m) for c, d, q, origin, m in stored.weapons]
+        if [services.weapon_key(w) for w in plan.weapons] != held:
             return False
     if plan.citations is not None:
         wanted = sorted((c.source.url, c.excerpt, c.stance, int(c.credibility)) for c in plan.citations)
-        held = sorted((c.source.url, c.excerpt, c.stance, c.credibility) for c in stored.citations.all())
-        if wanted != held:
+        if wanted != sorted(stored.citations):
             return False
-    if plan.actors is not None:
-        if sorted((a.name, a.kind) for a in plan.actors) != sorted((a.name, a.kind) for a in stored.actors.all()):
-            return False
-    return plan.tags is None or sorted(plan.tags) == sorted(tag.slug for tag in stored.tags.all())
+    if plan.actors is not None and sorted((a.name, a.kind) for a in plan.actors) != sorted(stored.actors):
+        return False
+    return plan.tags is None or sorted(plan.tags) == sorted(slug for (slug,) in stored.tags)
 
 
 def write_export(incidents, export_format: str, out: TextIO, *, progress: bool = False) -> int:
