@@ -14,18 +14,25 @@ from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.utils import timezone
 
 
-def insert(model: type[models.Model], objects: Sequence[models.Model], *, history: dict | None = None) -> None:
+def insert(model: type[models.Model], objects: Sequence, *, history: dict | None = None) -> None:
     """Insert unsaved `objects` of `model`, setting their primary keys. With `history` (the history row's
-    extra values: `history_user_id`, `change_id`), also write one "created" history row for each."""
+    extra values: `history_user_id`, `change_id`), also write one "created" history row for each.
+
+    An object may also be a `Row` of attribute values (cheaper to build than a model instance, for the
+    link tables); fields it does not name take their defaults."""
     if not objects:
         return
     connection = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the `connection` proxy costs a lookup a value
     meta = model._meta
     for obj, pk in zip(objects, _reserve_ids(connection, model, len(objects)), strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
+        setattr(obj, meta.pk.attname, pk)
+        if isinstance(obj, models.Model):
+            obj._state.adding = False
+            obj._state.db = connection.alias
     fields = meta.concrete_fields
+    if isinstance(objects[0], Row):
+        for obj in objects:
+            obj.fill(fields)
     prepare = [_preparer(field, connection) for field in fields]
     _insert_rows(
         connection,
@@ -56,6 +63,18 @@ def _insert_history(connection, model, objects, extra: dict) -> None:
         row = {**fixed, **{name: prepare(getattr(obj, name)) for name, prepare in copied}}
         rows.append([row[name] for name in order])
     _insert_rows(connection, historical._meta.db_table, fields, rows)
+
+
+class Row:
+    """Attribute values of a row to insert without building a model instance (`Row(incident_id=1, tag_id=2)`)."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+    def fill(self, fields) -> None:
+        for field in fields:
+            if field.attname not in self.__dict__ and not field.primary_key:
+                self.__dict__[field.attname] = field.get_default()
 
 
 _PASSED_AS_THEY_ARE = (str, int, bool, type(None))

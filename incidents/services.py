@@ -56,6 +56,16 @@ INCIDENT_FIELDS = (
 # What a person enters (the geocode provenance is set by the services themselves).
 EDITABLE_INCIDENT_FIELDS = tuple(name for name in INCIDENT_FIELDS if not name.startswith("geocode"))
 INCIDENT_LISTS = ("weapons", "citations", "actors", "tags")
+# Kept by the services themselves (computed after validation, so never validated as input).
+DERIVED_FIELDS = (
+    "version",
+    "weapons_total",
+    "reported_on",
+    "search_text",
+    "private_search_text",
+    "created_at",
+    "updated_at",
+)
 WEAPON_FIELDS = ("category", "description", "quantity", "suspected_origin", "markings")
 CITATION_FIELDS = ("excerpt", "stance", "credibility")
 SOURCE_FIELDS = (
@@ -265,7 +275,7 @@ def plan_incident(incident: Incident, data: Mapping, *, creating: bool, check_un
     errors: dict[str, list] = {}
     try:
         # uid is the one unique field; a client may give it on create. Check constraints repeat field rules.
-        _full_clean(incident, ["country"], validate_unique=creating and check_unique)
+        _full_clean(incident, ["country"], exclude=DERIVED_FIELDS, validate_unique=creating and check_unique)
     except ValidationError as error:
         errors.update(error.message_dict)
 
@@ -658,13 +668,17 @@ def incidents_bulk_create(plans: Sequence[IncidentPlan], *, user) -> None:
                 weapon.incident = incident
                 weapons.append(weapon)
             citations += [
-                Citation(
-                    incident=incident, source=c.source, excerpt=c.excerpt, stance=c.stance, credibility=c.credibility
+                bulk.Row(
+                    incident_id=incident.pk,
+                    source_id=c.source.pk,
+                    excerpt=c.excerpt,
+                    stance=c.stance,
+                    credibility=c.credibility,
                 )
                 for c in plan.citations or []
             ]
-            actor_links += [IncidentActor(incident=incident, actor=actor) for actor in plan.actors or []]
-            tag_links += [IncidentTag(incident=incident, tag=tags[slug]) for slug in plan.tags or []]
+            actor_links += [bulk.Row(incident_id=incident.pk, actor_id=actor.pk) for actor in plan.actors or []]
+            tag_links += [bulk.Row(incident_id=incident.pk, tag_id=tags[slug].pk) for slug in plan.tags or []]
         for model, rows in (
             (WeaponItem, weapons),
             (Citation, citations),

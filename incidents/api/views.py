@@ -442,6 +442,7 @@ class ApiRootView(APIView):
         return Response(
             {
                 "incidents": link("incident-list"),
+                "incidents_deleted": link("incident-deleted"),
                 "sources": link("source-list"),
                 "actors": link("actor-list"),
                 "countries": link("country-list"),
