@@ -423,8 +423,10 @@ def _citations_from(items: Iterable[CitationData], errors: dict, check_unique: b
         probe = Citation(source=item.source, excerpt=item.excerpt, stance=item.stance, credibility=item.credibility)
         try:
             probe.full_clean(exclude=["incident", "source"], validate_unique=False, validate_constraints=False)
-            if item.source.pk is None:  # a new source, saved with the incident
+            # A new source, saved with the incident. One that an import shares between rows is checked once.
+            if item.source.pk is None and not getattr(item.source, "_checked", False):
                 item.source.full_clean(validate_unique=check_unique, validate_constraints=False)
+                item.source._checked = True
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 errors[f"sources[{index}].{field}"] = messages

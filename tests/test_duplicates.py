@@ -222,3 +222,11 @@ def test_admin_says_nothing_when_no_report_is_alike(editor_admin, planted):
     response = editor_admin.post(reverse("admin:incidents_incident_add"), form, follow=True)
     assert response.status_code == 200
     assert "Possible duplicate" not in response.content.decode()
+
+
+def test_similar_takes_no_parameters(anon_client):
+    incident = make_incident(published=True)
+    response = anon_client.get(f"/api/v1/incidents/{incident.pk}/similar/?country=SE")
+    assert response.status_code == 400
+    assert "country" in response.json()
+    assert anon_client.get(f"/api/v1/incidents/{incident.pk}/similar/?format=json").status_code == 200

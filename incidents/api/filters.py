@@ -17,6 +17,7 @@ from django_filters import rest_framework as filters
 from django_filters.fields import BaseCSVField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
 
 from incidents.choices import (
     ActorKind,
@@ -490,6 +491,15 @@ class GeocodeQueryForm(StrictQueryForm):
 
     q = forms.CharField(max_length=MAX_Q_LENGTH, help_text="a place name")
     country = NormalizedChoiceField(choices=COUNTRY_CHOICES, normalize=str.upper, help_text="ISO 3166-1 alpha-2")
+
+
+def ensure_only_parameters(query, allowed: frozenset[str] = frozenset()) -> None:
+    """For endpoints without a FilterSet: any parameter but `allowed` (and `format`, `_`) is a 400."""
+    known = allowed | ALWAYS_ALLOWED
+    unknown = sorted(name for name in query if name not in known)
+    if unknown:
+        listed = ", ".join(sorted(allowed)) or "none"
+        raise ValidationError({name: [f"Unknown parameter. Known parameters: {listed}."] for name in unknown})
 
 
 class RemovalFilterSet(StrictFilterSet):

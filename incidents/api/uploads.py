@@ -3,6 +3,7 @@
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import BaseParser
 
+from incidents.api.filters import ensure_only_parameters
 from incidents.transfer import ImportFileError, read_records, records_from_json
 
 MAX_IMPORT_ROWS = 5000
@@ -22,9 +23,7 @@ class CSVTextParser(BaseParser):
 
 def import_options(query) -> bool:
     """The import's one parameter, `dry_run` (true/false); anything else is a 400."""
-    unknown = sorted(set(query) - {"dry_run", "format"})
-    if unknown:
-        raise ValidationError({name: ["Unknown parameter. Known parameters: dry_run."] for name in unknown})
+    ensure_only_parameters(query, frozenset({"dry_run"}))
     value = query.get("dry_run", "false").lower()
     if value not in ("true", "false"):
         raise ValidationError({"dry_run": ["Give true or false."]})

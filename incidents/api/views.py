@@ -36,6 +36,7 @@ from incidents.api.filters import (
     IncidentStatsFilterSet,
     RemovalFilterSet,
     SourceFilterSet,
+    ensure_only_parameters,
 )
 from incidents.api.permissions import EditorsOnly
 from incidents.api.serializers import (
@@ -203,10 +204,11 @@ class IncidentViewSet(JsonErrorsMixin, EditorAwareMixin, viewsets.ModelViewSet):
                 raise MergedIncident(target) from None
             raise
 
-    @extend_schema(responses=SimilarSerializer(many=True))
-    @action(detail=True, methods=["get"], pagination_class=None)
+    @extend_schema(responses=SimilarSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def similar(self, request, pk=None):
         """Likely duplicate reports of the same event, best first (see `incidents.duplicates`)."""
+        ensure_only_parameters(request.query_params)
         incident = self.get_object()
         matches = similar_incidents(incident, incidents_visible_to(request.user))
         return Response(SimilarSerializer(matches, many=True).data)
