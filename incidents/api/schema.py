@@ -80,16 +80,17 @@ def document_error_responses(result, generator, request, public):
                     "414",
                     {"description": "URI too long (answered by the HTTP server).", "content": {"text/html": {}}},
                 )
-            if has_query or "requestBody" in operation or path.endswith("/similar/"):  # similar/: unknown params
+            detail_action = path.endswith(("/similar/", "/history/"))  # no parameters: any answers 400
+            if has_query or "requestBody" in operation or detail_action:
                 responses.setdefault("400", _bad_request())
-            if method in UNSAFE_METHODS:
+            if method in UNSAFE_METHODS or path.endswith(("/history/", "/geocode/")):
                 responses.setdefault("401", _response("No credentials were given.", "Detail"))
                 responses.setdefault("403", _response("The credentials do not allow this.", "Detail"))
             if "{" in path:
                 responses.setdefault("404", _response("No such record, or not visible to the caller.", "Detail"))
             if method == "delete" and ("/sources/" in path or "/actors/" in path):
                 responses.setdefault("409", _response("Still cited by or linked to an incident.", "Detail"))
-            if method == "get" and path.split("/")[3] in ETAGGED and not path.endswith("/similar/"):
+            if method == "get" and path.split("/")[3] in ETAGGED and not detail_action:
                 responses.setdefault("304", {"description": "Not modified: If-None-Match named the current ETag."})
             if path.startswith("/api/v1/incidents/{"):
                 responses.setdefault("410", _response("Merged into another incident: `merged_into`.", "Gone"))

@@ -509,3 +509,15 @@ class ImportReportSerializer(serializers.Serializer):
     without_coordinates = serializers.IntegerField(help_text="new incidents whose place is left for geocoding")
     dry_run = serializers.BooleanField()
     errors = ImportRowErrorSerializer(many=True)
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    """One change of an incident: who, when, and each field (or list) that changed as `[old, new]`."""
+
+    changed_at = serializers.DateTimeField()
+    user = serializers.CharField(allow_null=True, help_text="the username, or null for a change by a command")
+    change_type = serializers.ChoiceField(choices=["created", "changed", "deleted"])
+    changes = serializers.DictField(
+        child=serializers.ListField(min_length=2, max_length=2),
+        help_text="field name, or weapons / sources / actors / tags, mapped to [old, new]",
+    )

@@ -45,6 +45,7 @@ from incidents.api.serializers import (
     CountrySerializer,
     DetailSerializer,
     GeocodeAnswerSerializer,
+    HistoryEntrySerializer,
     ImportReportSerializer,
     IncidentSerializer,
     IncidentWriteSerializer,
@@ -55,6 +56,7 @@ from incidents.api.serializers import (
     requested_fields,
 )
 from incidents.api.uploads import MAX_IMPORT_ROWS, CSVTextParser, import_options, uploaded_records
+from incidents.changes import incident_changes
 from incidents.duplicates import similar_incidents
 from incidents.models import Incident
 from incidents.selectors import (
@@ -212,6 +214,15 @@ class IncidentViewSet(JsonErrorsMixin, EditorAwareMixin, viewsets.ModelViewSet):
         incident = self.get_object()
         matches = similar_incidents(incident, incidents_visible_to(request.user))
         return Response(SimilarSerializer(matches, many=True).data)
+
+    @extend_schema(responses=HistoryEntrySerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[], permission_classes=[EditorsOnly])
+    def history(self, request, pk=None):
+        """Every change of the incident, newest first, with who made it and each field's old and new value
+        (editors only)."""
+        ensure_only_parameters(request.query_params)
+        incident = self.get_object()
+        return Response(HistoryEntrySerializer(incident_changes(incident.pk), many=True).data)
 
     @extend_schema(responses=RemovalSerializer(many=True), filters=True)
     @action(detail=False, methods=["get"], filterset_class=RemovalFilterSet, serializer_class=RemovalSerializer)
