@@ -1,5 +1,8 @@
 """Cache headers for every GET of the API (API.md "HTTP behaviour"), in one place."""
 
+from django.conf import settings
+from django.http import JsonResponse
+
 VARY = "Accept, Authorization, Cookie, Origin"
 
 
@@ -20,3 +23,31 @@ class ApiCacheHeadersMiddleware:
             response["Cache-Control"] = "private, no-cache" if authenticated else "public, max-age=60"
             response["Vary"] = VARY
         return response
+
+
+class BodySizeLimitMiddleware:
+    """A request body over the API's limit answers 413 in JSON before it is read (API.md "HTTP behaviour":
+    1 MB, 10 MB for `incidents/import/`). Django itself would answer a body over its own limit with an HTML
+    400, and DRF's parsers read the stream without that limit at all."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            limit = settings.MAX_IMPORT_BODY_BYTES if request.path == IMPORT_PATH else settings.MAX_BODY_BYTES
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > limit:
+                return too_large(limit)
+        # A body sent without a length (chunked) is not read at all by Django's WSGI request.
+        return self.get_response(request)
+
+
+IMPORT_PATH = "/api/v1/incidents/import/"
+
+
+def too_large(limit: int) -> JsonResponse:
+    return JsonResponse({"detail": f"The request body is larger than {limit // (1024 * 1024)} MB."}, status=413)

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "incidents.middleware.ApiCacheHeadersMiddleware",
+    "incidents.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -221,7 +222,11 @@ CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
 ANON_THROTTLE_RATE = os.environ.get("ANON_THROTTLE_RATE", "120/minute")
 USER_THROTTLE_RATE = os.environ.get("USER_THROTTLE_RATE", "1200/minute")
 EXPORT_ANON_MAX_ROWS = env_int("EXPORT_ANON_MAX_ROWS", 10000)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Request bodies: 1 MB, 10 MB for incidents/import/, answered 413 in JSON by one middleware; Django's own
+# check (an HTML 400) is set no lower so that it never answers first.
+MAX_BODY_BYTES = 1024 * 1024
+MAX_IMPORT_BODY_BYTES = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_IMPORT_BODY_BYTES
 
 # --- Geocoding ------------------------------------------------------------------------------------
 GEOCODER = os.environ.get("GEOCODER", "gazetteer")
@@ -242,6 +247,10 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+# With HSTS on, subdomains and preloading follow unless turned off (set them to 0 when a subdomain still
+# serves plain HTTP); `check --deploy` warns without them.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", SECURE_HSTS_SECONDS > 0)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

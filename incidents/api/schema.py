@@ -83,6 +83,9 @@ def document_error_responses(result, generator, request, public):
             detail_action = path.endswith(("/similar/", "/history/"))  # no parameters: any answers 400
             if has_query or "requestBody" in operation or detail_action:
                 responses.setdefault("400", _bad_request())
+            if "requestBody" in operation:
+                limit = "10 MB" if path.endswith("/import/") else "1 MB"
+                responses.setdefault("413", _response(f"The request body is larger than {limit}.", "Detail"))
             if method in UNSAFE_METHODS or path.endswith(("/history/", "/geocode/")):
                 responses.setdefault("401", _response("No credentials were given.", "Detail"))
                 responses.setdefault("403", _response("The credentials do not allow this.", "Detail"))
