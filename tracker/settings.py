@@ -185,8 +185,13 @@ REST_FRAMEWORK = {
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "incidents.api.negotiation.StrictFormatNegotiation",
     # Coordinates are decimals in the database and JSON numbers on the wire.
     "COERCE_DECIMAL_TO_STRING": False,
-    # How many proxies stand in front, so throttling counts clients, not the proxy.
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0) or None,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "incidents.api.throttling.AnonymousThrottle",
+        "incidents.api.throttling.AuthenticatedThrottle",
+    ],
+    # How many proxies stand in front, so throttling counts clients, not the proxy. 0 (the default) counts
+    # the connecting address: X-Forwarded-For is only trusted behind as many proxies as declared.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 
 SPECTACULAR_SETTINGS = {
