@@ -1,7 +1,12 @@
 """Cache headers for every GET of the API (API.md "HTTP behaviour"), in one place."""
 
+import logging
+
 from django.conf import settings
+from django.db import OperationalError
 from django.http import JsonResponse
+
+logger = logging.getLogger(__name__)
 
 VARY = "Accept, Authorization, Cookie, Origin"
 
@@ -51,3 +56,22 @@ IMPORT_PATH = "/api/v1/incidents/import/"
 
 def too_large(limit: int) -> JsonResponse:
     return JsonResponse({"detail": f"The request body is larger than {limit // (1024 * 1024)} MB."}, status=413)
+
+
+class DatabaseUnavailableMiddleware:
+    """The database unreachable (or locked beyond the busy timeout) answers 503 in JSON under /api/, with
+    Retry-After, rather than a 500: the request may well succeed a moment later."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if request.path.startswith("/api/") and isinstance(exception, OperationalError):
+            logger.error("Database unavailable for %s: %s", request.path, exception)
+            response = JsonResponse({"detail": "The database is unavailable; try again shortly."}, status=503)
+            response["Retry-After"] = "5"
+            return response
+        return None

@@ -233,3 +233,17 @@ def test_healthz_answers_503_when_the_database_is_unreachable(anon_client, monke
     response = anon_client.get("/healthz")
     assert response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE
     assert response.json()["database"] == "unreachable"
+
+
+@pytest.mark.parametrize("url", ["/api/v1/incidents/", "/api/v1/stats/?group_by=country", "/api/v1/incidents/1/"])
+def test_the_api_answers_503_in_json_when_the_database_is_unreachable(anon_client, monkeypatch, url):
+    from django.db import OperationalError, connection
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(connection, "cursor", unreachable)
+    response = anon_client.get(url)
+    assert response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE
+    assert response.json() == {"detail": "The database is unavailable; try again shortly."}
+    assert response["Retry-After"] == "5"

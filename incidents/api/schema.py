@@ -84,6 +84,7 @@ def document_error_responses(result, generator, request, public):
             if has_query or "requestBody" in operation or detail_action:
                 responses.setdefault("400", _bad_request())
             responses.setdefault("429", _response("Too many requests: wait for Retry-After seconds.", "Detail"))
+            responses.setdefault("503", _response("The database is unavailable: retry after Retry-After.", "Detail"))
             if "requestBody" in operation:
                 limit = "10 MB" if path.endswith("/import/") else "1 MB"
                 responses.setdefault("413", _response(f"The request body is larger than {limit}.", "Detail"))

@@ -1,0 +1,173 @@
+"""Real processes on a real file database: concurrent writers, an import killed halfway, backups."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests import live
+
+WRITERS = 8
+WRITES_EACH = 6
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    work = tmp_path_factory.mktemp("writers")
+    env = live.environment(work, ANON_THROTTLE_RATE="100000/minute", USER_THROTTLE_RATE="100000/minute")
+    live.manage(env, "migrate", "-v0", timeout=300)
+    token = live.manage(env, "create_api_user", "writer", "--role", "editor").stdout.strip().splitlines()[-1]
+    with live.gunicorn(env, workers=3) as base:
+        yield base, token, work / "db.sqlite3"
+
+
+def write_incidents(base: str, token: str, writer: int) -> list[tuple[int, object]]:
+    answers = []
+    for number in range(WRITES_EACH):
+        record = {
+            "title": f"Writer {writer} incident {number}",
+            "incident_type": "seizure",
+            "occurred_on": "2022-10-30",
+            "country": "SE",
+            "status": "published",
+            "weapons": [{"category": "rifle", "quantity": number}],
+            "sources": [{"url": f"https://example.org/w{writer}/{number}", "publisher": "Concurrency Daily"}],
+            "tags": ["concurrent", f"writer-{writer}"],
+        }
+        status, _, body = live.call("POST", f"{base}/api/v1/incidents/", record, Authorization=f"Token {token}")
+        answers.append((status, body))
+    return answers
+
+
+def test_concurrent_writers_on_sqlite_all_land_once(served):
+    base, token, database = served
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        results = list(pool.map(lambda writer: write_incidents(base, token, writer), range(WRITERS)))
+    answers = [answer for result in results for answer in result]
+    assert [status for status, _ in answers] == [201] * (WRITERS * WRITES_EACH), answers
+    with sqlite3.connect(database) as db:
+        titles = [row[0] for row in db.execute("SELECT title FROM incidents_incident")]
+        assert sorted(titles) == sorted(f"Writer {w} incident {n}" for w in range(WRITERS) for n in range(WRITES_EACH))
+        assert db.execute("SELECT count(*) FROM incidents_source").fetchone()[0] == WRITERS * WRITES_EACH
+        assert db.execute("SELECT count(*) FROM incidents_tag").fetchone()[0] == 1 + WRITERS
+        assert db.execute("SELECT count(*) FROM incidents_historicalincident").fetchone()[0] == len(titles)
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+# --- An import killed halfway ---------------------------------------------------------------------
+
+
+def import_file(path, count: int) -> None:
+    rows = [
+        {
+            "uid": str(uuid.UUID(int=number + 1)),
+            "title": f"Imported {number}",
+            "incident_type": "recovery",
+            "occurred_on": "2021-03-01",
+            "country": "NL",
+            "status": "published",
+            "weapons": [{"category": "grenade", "quantity": 1}],
+            "sources": [{"url": f"https://example.org/import/{number % 500}", "publisher": "Import Weekly"}],
+            "tags": ["imported"],
+        }
+        for number in range(count)
+    ]
+    path.write_text(json.dumps(rows))
+
+
+def snapshot(env) -> dict:
+    records = json.loads(live.manage(env, "export_incidents", "--format", "json").stdout)
+    return {
+        record["uid"]: {key: value for key, value in record.items() if key not in ("id", "created_at", "updated_at")}
+        | {"sources": [{k: v for k, v in s.items() if k != "id"} for s in record["sources"]]}
+        for record in records
+    }
+
+
+@contextmanager
+def fresh_database(kind: str, work: Path):
+    """A migrated, empty database of `kind` (sqlite, or postgresql on the server the suite runs against),
+    with how to count its incidents and check its integrity."""
+    work.mkdir()
+    if kind == "sqlite":
+        env = live.environment(work)
+        path = work / "db.sqlite3"
+
+        def query(sql: str):
+            with sqlite3.connect(path, timeout=30) as db:
+                return db.execute(sql).fetchall()
+
+        live.manage(env, "migrate", "-v0", timeout=300)
+        yield env, query, lambda: query("PRAGMA integrity_check") == [("ok",)]
+        return
+    import psycopg
+
+    server = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    name = f"tracker_fault_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    env = live.environment(work, DATABASE_URL=f"{server}/{name}")
+
+    def query(sql: str):
+        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as db:
+            return db.execute(sql).fetchall()
+
+    def sound() -> bool:
+        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as db:
+            db.execute("CREATE EXTENSION IF NOT EXISTS amcheck")
+        checked = query(
+            "SELECT bt_index_check(c.oid, true) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_am am ON am.oid = c.relam WHERE am.amname = 'btree' AND c.relnamespace = 'public'::regnamespace"
+        )
+        return len(checked) > 10
+
+    try:
+        live.manage(env, "migrate", "-v0", timeout=300)
+        yield env, query, sound
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("DATABASE_URL", "").startswith("postgres") else [])
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_an_import_killed_halfway_leaves_a_sound_database_and_a_rerun_converges(tmp_path, kind):
+    rows = tmp_path / "rows.json"
+    import_file(rows, 6000)
+    with fresh_database(kind, tmp_path / "killed") as (env, query, sound):
+        importing = subprocess.Popen(
+            [sys.executable, "manage.py", "import_incidents", str(rows)],
+            cwd=live.ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        landed = 0
+        while not landed and importing.poll() is None:  # kill it as soon as one batch has committed
+            time.sleep(0.05)
+            landed = query("SELECT count(*) FROM incidents_incident")[0][0]
+        importing.send_signal(signal.SIGKILL)
+        importing.wait()
+
+        count = query("SELECT count(*) FROM incidents_incident")[0][0]
+        assert 0 < count < 6000
+        assert count % 1000 == 0  # whole batches only
+        assert sound()
+
+        rerun = live.manage(env, "import_incidents", str(rows), timeout=600)
+        assert f"{6000 - count} created, 0 updated, {count} unchanged, 0 rejected" in rerun.stdout
+        recovered = snapshot(env)
+    with fresh_database("sqlite", tmp_path / "clean") as (env, _, _):
+        live.manage(env, "import_incidents", str(rows), timeout=600)
+        assert recovered == snapshot(env)
