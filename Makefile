@@ -6,7 +6,7 @@ PORT ?= 8000
 # Tests never need a real secret; the service itself refuses to start without one when DEBUG is off.
 TEST_ENV := SECRET_KEY=insecure-test-only-key
 
-.PHONY: run test lint fuzz bench clean
+.PHONY: run test lint fuzz bench backup restore clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,16 @@ lint: $(VENV)/.installed
 fuzz: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[fuzz]'
 	scripts/fuzz.sh $(or $(FUZZ_EXAMPLES),20)
+
+# Backups of the database DATABASE_URL names (default db.sqlite3): `make backup [BACKUP=file]`, then
+# `make restore BACKUP=file` with the service stopped.
+BACKUP ?= backups/tracker-$(shell date -u +%Y%m%dT%H%M%SZ).backup
+backup: $(VENV)/.installed
+	DEBUG=1 $(BIN)/python manage.py backup_database $(BACKUP)
+
+restore: $(VENV)/.installed
+	@test -n "$(filter command line,$(origin BACKUP))" || (echo "usage: make restore BACKUP=file" >&2; exit 2)
+	DEBUG=1 $(BIN)/python manage.py restore_database $(BACKUP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

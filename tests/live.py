@@ -3,11 +3,13 @@
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -69,3 +71,52 @@ def call(method: str, url: str, body=None, **headers) -> tuple[int, dict, object
             return response.status, dict(response.headers), json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), json.loads(error.read() or b"null")
+
+
+@contextmanager
+def fresh_database(kind: str, work: Path):
+    """A migrated, empty database of `kind` (sqlite, or postgresql on the server the suite runs against),
+    with how to count its incidents and check its integrity."""
+    work.mkdir()
+    if kind == "sqlite":
+        env = environment(work)
+        path = work / "db.sqlite3"
+
+        def query(sql: str):
+            with sqlite3.connect(path, timeout=30) as db:
+                return db.execute(sql).fetchall()
+
+        manage(env, "migrate", "-v0", timeout=300)
+        yield env, query, lambda: query("PRAGMA integrity_check") == [("ok",)]
+        return
+    import psycopg
+
+    server = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    name = f"tracker_fault_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    env = environment(work, DATABASE_URL=f"{server}/{name}")
+
+    def query(sql: str):
+        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as db:
+            return db.execute(sql).fetchall()
+
+    def sound() -> bool:
+        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as db:
+            db.execute("CREATE EXTENSION IF NOT EXISTS amcheck")
+        checked = query(
+            "SELECT bt_index_check(c.oid, true) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_am am ON am.oid = c.relam WHERE am.amname = 'btree' AND c.relnamespace = 'public'::regnamespace"
+        )
+        return len(checked) > 10
+
+    try:
+        manage(env, "migrate", "-v0", timeout=300)
+        yield env, query, sound
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+# The suite runs on SQLite, and again on PostgreSQL in CI: tests that make their own databases use both then.
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("DATABASE_URL", "").startswith("postgres") else [])

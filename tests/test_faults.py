@@ -1,7 +1,6 @@
 """Real processes on a real file database: concurrent writers, an import killed halfway, backups."""
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -9,8 +8,6 @@ import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
@@ -93,59 +90,11 @@ def snapshot(env) -> dict:
     }
 
 
-@contextmanager
-def fresh_database(kind: str, work: Path):
-    """A migrated, empty database of `kind` (sqlite, or postgresql on the server the suite runs against),
-    with how to count its incidents and check its integrity."""
-    work.mkdir()
-    if kind == "sqlite":
-        env = live.environment(work)
-        path = work / "db.sqlite3"
-
-        def query(sql: str):
-            with sqlite3.connect(path, timeout=30) as db:
-                return db.execute(sql).fetchall()
-
-        live.manage(env, "migrate", "-v0", timeout=300)
-        yield env, query, lambda: query("PRAGMA integrity_check") == [("ok",)]
-        return
-    import psycopg
-
-    server = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
-    name = f"tracker_fault_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    env = live.environment(work, DATABASE_URL=f"{server}/{name}")
-
-    def query(sql: str):
-        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as db:
-            return db.execute(sql).fetchall()
-
-    def sound() -> bool:
-        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as db:
-            db.execute("CREATE EXTENSION IF NOT EXISTS amcheck")
-        checked = query(
-            "SELECT bt_index_check(c.oid, true) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "JOIN pg_am am ON am.oid = c.relam WHERE am.amname = 'btree' AND c.relnamespace = 'public'::regnamespace"
-        )
-        return len(checked) > 10
-
-    try:
-        live.manage(env, "migrate", "-v0", timeout=300)
-        yield env, query, sound
-    finally:
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("DATABASE_URL", "").startswith("postgres") else [])
-
-
-@pytest.mark.parametrize("kind", BACKENDS)
+@pytest.mark.parametrize("kind", live.BACKENDS)
 def test_an_import_killed_halfway_leaves_a_sound_database_and_a_rerun_converges(tmp_path, kind):
     rows = tmp_path / "rows.json"
     import_file(rows, 6000)
-    with fresh_database(kind, tmp_path / "killed") as (env, query, sound):
+    with live.fresh_database(kind, tmp_path / "killed") as (env, query, sound):
         importing = subprocess.Popen(
             [sys.executable, "manage.py", "import_incidents", str(rows)],
             cwd=live.ROOT,
@@ -168,6 +117,6 @@ def test_an_import_killed_halfway_leaves_a_sound_database_and_a_rerun_converges(
         rerun = live.manage(env, "import_incidents", str(rows), timeout=600)
         assert f"{6000 - count} created, 0 updated, {count} unchanged, 0 rejected" in rerun.stdout
         recovered = snapshot(env)
-    with fresh_database("sqlite", tmp_path / "clean") as (env, _, _):
+    with live.fresh_database("sqlite", tmp_path / "clean") as (env, _, _):
         live.manage(env, "import_incidents", str(rows), timeout=600)
         assert recovered == snapshot(env)
