@@ -125,3 +125,31 @@ def test_an_import_and_a_merge_appear_in_the_history(editor_client, editor_user)
     assert [w["category"] for w in merged["changes"]["weapons"][1]] == ["pistol", "grenade"]
     gone = editor_client.get(f"/api/v1/incidents/{duplicate.pk}/history/")
     assert gone.status_code == 410
+
+
+def test_an_admin_save_of_an_incident_with_its_inlines_is_one_entry(client, editor_user, editor_client):
+    from django.urls import reverse
+
+    from incidents.models import Incident
+    from tests.test_admin import incident_form
+
+    source = make_source()
+    client.force_login(editor_user)
+    form = incident_form(
+        status="published",
+        weapons=[{"category": "grenade", "quantity": "2", "description": "", "markings": ""}],
+        citations=[{"source": source.pk, "stance": "supports", "credibility": "3", "excerpt": ""}],
+        tag_slugs="admin-entry",
+    )
+    assert client.post(reverse("admin:incidents_incident_add"), form).status_code == 302
+    incident = Incident.objects.get()
+    changelist = reverse("admin:incidents_incident_changelist")
+    client.post(changelist, {"action": "archive_selected", "_selected_action": [incident.pk]})
+
+    entries = history(editor_client, incident)
+    assert [(e["change_type"], e["user"]) for e in entries] == [("changed", "editor"), ("created", "editor")]
+    assert entries[0]["changes"] == {"status": ["published", "archived"]}
+    created = entries[1]["changes"]
+    assert [w["category"] for w in created["weapons"][1]] == ["grenade"]
+    assert [(c["id"], c["credibility"]) for c in created["sources"][1]] == [(source.pk, 3)]
+    assert created["tags"] == [[], ["admin-entry"]]
