@@ -305,7 +305,7 @@ def plan_incident(incident: Incident, data: Mapping, *, creating: bool, check_un
         incident.geocode_warning = geocoding.country_warning(incident.latitude, incident.longitude, incident.country)
 
     final_actors = actors if actors is not None else ([] if creating else list(incident.actors.all()))
-    _set_derived_values(
+    set_derived_values(
         incident, weapons=final_weapons, sources=[c.source for c in final_citations], actors=final_actors
     )
     return IncidentPlan(incident, weapons, citations, actors, tags)
@@ -578,7 +578,7 @@ def _assign_changed(instance, data: Mapping, fields: Sequence[str]) -> set[str]:
 
 def _refresh_incident(incident: Incident) -> None:
     """A cited source or linked actor changed what this incident returns: recompute and raise its version."""
-    _set_derived_values(
+    set_derived_values(
         incident,
         weapons=list(incident.weapons.all()),
         sources=list(Source.objects.filter(citations__incident=incident)),
@@ -588,7 +588,7 @@ def _refresh_incident(incident: Incident) -> None:
     incident.save()
 
 
-def _set_derived_values(
+def set_derived_values(
     incident: Incident, *, weapons: Sequence[WeaponItem], sources: Sequence[Source], actors: Sequence[Actor]
 ) -> None:
     """The one place that computes what an incident derives from its weapons, sources and actors."""
