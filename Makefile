@@ -37,6 +37,12 @@ fuzz: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[fuzz]'
 	scripts/fuzz.sh $(or $(FUZZ_EXAMPLES),20)
 
+# Side-by-side benchmark with Datasette and raw SQL (not part of CI): bench/RESULTS.md. BENCH_1M=1 adds 1M.
+bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[bench]'
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 # Backups of the database DATABASE_URL names (default db.sqlite3): `make backup [BACKUP=file]`, then
 # `make restore BACKUP=file` with the service stopped.
 BACKUP ?= backups/tracker-$(shell date -u +%Y%m%dT%H%M%SZ).backup

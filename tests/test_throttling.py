@@ -17,6 +17,19 @@ def test_anonymous_clients_get_429_with_retry_after_beyond_their_rate(anon_clien
 
 
 @pytest.mark.django_db
+def test_anonymous_clients_are_held_to_their_own_rate_only(anon_client, settings):
+    settings.ANON_THROTTLE_RATE = "5/minute"
+    settings.USER_THROTTLE_RATE = "2/minute"  # lower, but not theirs
+    assert [anon_client.get("/api/v1/").status_code for _ in range(6)] == [200] * 5 + [429]
+
+
+@pytest.mark.django_db
+def test_a_throttle_can_be_turned_off(anon_client, settings):
+    settings.ANON_THROTTLE_RATE = "off"
+    assert {anon_client.get("/api/v1/").status_code for _ in range(30)} == {200}
+
+
+@pytest.mark.django_db
 def test_authenticated_clients_have_their_own_rate(reader_client, anon_client, settings):
     settings.ANON_THROTTLE_RATE = "1/minute"
     settings.USER_THROTTLE_RATE = "3/minute"

@@ -2,7 +2,8 @@
 shares (a file cache on one machine by default, Redis in production; never the SQLite database).
 
 The rates are read from the settings on each request rather than once at import (as DRF's classes do),
-so a deployment's environment and the tests' settings both take effect."""
+so a deployment's environment and the tests' settings both take effect. A rate of `off` turns a throttle off
+(benchmarks measure the service, not the throttle)."""
 
 from django.conf import settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
@@ -11,12 +12,21 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 class AnonymousThrottle(AnonRateThrottle):
     """Clients without credentials, by address (behind `NUM_PROXIES` proxies, from X-Forwarded-For)."""
 
-    def get_rate(self) -> str:
-        return settings.ANON_THROTTLE_RATE
+    def get_rate(self) -> str | None:
+        return _rate(settings.ANON_THROTTLE_RATE)
 
 
 class AuthenticatedThrottle(UserRateThrottle):
-    """Clients with credentials, by user."""
+    """Clients with credentials, by user. (DRF's class would also count anonymous clients at this rate.)"""
 
-    def get_rate(self) -> str:
-        return settings.USER_THROTTLE_RATE
+    def get_rate(self) -> str | None:
+        return _rate(settings.USER_THROTTLE_RATE)
+
+    def get_cache_key(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return super().get_cache_key(request, view)
+
+
+def _rate(value: str) -> str | None:
+    return None if value.strip().lower() in ("", "off") else value

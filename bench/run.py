@@ -1,0 +1,299 @@
+"""`make bench`: the tracker and Datasette serving the same SQLite file, side by side, plus raw SQL.
+
+    .venv/bin/python bench/run.py [--sizes 10000,100000] [--duration 5]     (BENCH_1M=1 adds 1,000,000)
+
+For each size it builds (once, under bench/data/) a database of synthetic incidents with
+`generate_synthetic`, checkpoints its WAL, then serves it with the tracker (gunicorn, DEBUG off, three
+sync workers for this 2-core machine, throttling off) and with Datasette (immutable `-i`, facet
+suggestions off), one after the other. Each query is driven over loopback by `wrk` at concurrency 1
+(latency) and 4 (throughput); the equivalent SQL is timed in-process; both servers' answers are checked to
+name the same ids. The table goes to bench/RESULTS.md. Not part of CI.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DATA = ROOT / "bench" / "data"
+LUA = ROOT / "bench" / "report.lua"
+TRACKER_PORT, DATASETTE_PORT = 8821, 8822
+PUBLISHED = "status = 'published'"
+
+
+@dataclass
+class Query:
+    name: str
+    tracker: str
+    datasette: str
+    sql: str  # the page the tracker answers, as plain SQL (its count query is timed too, when it has one)
+    count_sql: str | None = None
+
+
+def queries(detail_id: int) -> list[Query]:
+    filtered = f"{PUBLISHED} AND country = 'SE' AND occurred_on BETWEEN '2019-01-01' AND '2020-12-31'"
+    bbox = f"{PUBLISHED} AND latitude BETWEEN 55 AND 60 AND longitude BETWEEN 10 AND 20"
+    radius = (
+        f"{PUBLISHED} AND latitude BETWEEN 59.33 - 0.4497 AND 59.33 + 0.4497 "
+        "AND longitude BETWEEN 18.07 - 0.8843 AND 18.07 + 0.8843 "
+        "AND 2 * 6371.0088 * asin(sqrt(power(sin(radians(latitude - 59.33) / 2), 2) + cos(radians(59.33)) * "
+        "cos(radians(latitude)) * power(sin(radians(longitude - 18.07) / 2), 2))) <= 50"
+    )
+    search = f"{PUBLISHED} AND search_text LIKE '%malmo%'"
+    page = "SELECT * FROM incidents_incident WHERE {} ORDER BY id DESC LIMIT 50"
+    count = "SELECT count(*) FROM incidents_incident WHERE {}"
+    table = "/bench/incidents_incident.json?_shape=objects&_size=50&_sort_desc=id&status=published"
+    sql_url = "/bench.json?_shape=objects&sql="
+    by_country = f"SELECT country, count(*), sum(weapons_total) FROM incidents_incident WHERE {PUBLISHED} GROUP BY 1"
+    by_month = (
+        "SELECT strftime('%Y-%m', occurred_on), count(*), sum(weapons_total) FROM incidents_incident "
+        f"WHERE {PUBLISHED} AND date_precision != 'year' GROUP BY 1"
+    )
+    return [
+        Query(
+            "filtered list (country + dates)",
+            "/api/v1/incidents/?country=SE&occurred_after=2019-01-01&occurred_before=2020-12-31&ordering=-id",
+            f"{table}&country=SE&occurred_on__gte=2019-01-01&occurred_on__lte=2020-12-31",
+            page.format(filtered),
+            count.format(filtered),
+        ),
+        Query(
+            "bbox list",
+            "/api/v1/incidents/?bbox=10,55,20,60&ordering=-id",
+            f"{table}&latitude__gte=55&latitude__lte=60&longitude__gte=10&longitude__lte=20",
+            page.format(bbox),
+            count.format(bbox),
+        ),
+        Query(
+            "radius list (50 km)",
+            "/api/v1/incidents/?lat=59.33&lon=18.07&radius_km=50&ordering=-id",
+            sql_url + urllib.request.quote(page.format(radius).replace("SELECT *", "SELECT id")),
+            page.format(radius),
+            count.format(radius),
+        ),
+        Query(
+            "q search",
+            "/api/v1/incidents/?q=malmo&ordering=-id",
+            f"{table}&search_text__contains=malmo",
+            page.format(search),
+            count.format(search),
+        ),
+        Query(
+            "stats by country",
+            "/api/v1/stats/?group_by=country",
+            sql_url + urllib.request.quote(by_country),
+            by_country,
+        ),
+        Query("stats by month", "/api/v1/stats/?group_by=month", sql_url + urllib.request.quote(by_month), by_month),
+        Query(
+            "detail by id",
+            f"/api/v1/incidents/{detail_id}/",
+            f"/bench/incidents_incident/{detail_id}.json?_shape=objects",
+            f"SELECT * FROM incidents_incident WHERE id = {detail_id}",
+        ),
+        Query("framework floor", "/healthz", "/-/versions.json", "SELECT 1"),
+    ]
+
+
+def build(size: int) -> Path:
+    path = DATA / f"incidents-{size}.sqlite3"
+    if path.exists():
+        return path
+    DATA.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    for leftover in DATA.glob(partial.name + "*"):
+        leftover.unlink()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{partial}", "SECRET_KEY": "bench-only"}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "generate_synthetic", "--count", str(size)], cwd=ROOT, env=env, check=True
+    )
+    with sqlite3.connect(partial) as db:
+        db.execute("ANALYZE")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    partial.rename(path)
+    return path
+
+
+def wait_for(url: str) -> None:
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def serve_tracker(database: Path, work: Path) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "CACHE_URL": f"file://{work}/cache",
+        "SECRET_KEY": "bench-only",
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "ANON_THROTTLE_RATE": "off",
+        "USER_THROTTLE_RATE": "off",
+        "LOG_LEVEL": "ERROR",
+    }
+    command = [str(BIN / "gunicorn"), "tracker.wsgi", "--bind", f"127.0.0.1:{TRACKER_PORT}", "--workers", "3"]
+    server = subprocess.Popen([*command, "--log-level", "error"], cwd=ROOT, env=env)
+    wait_for(f"http://127.0.0.1:{TRACKER_PORT}/healthz")
+    return server
+
+
+def serve_datasette(database: Path, work: Path) -> subprocess.Popen:
+    copy = work / "bench.sqlite3"  # Datasette names the database after the file
+    shutil.copyfile(database, copy)
+    command = [str(BIN / "datasette"), "serve", "-i", str(copy), "--port", str(DATASETTE_PORT)]
+    command += ["--setting", "suggest_facets", "off", "--setting", "default_facet_size", "0"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(f"http://127.0.0.1:{DATASETTE_PORT}/-/versions.json")
+    return server
+
+
+def load(url: str, connections: int, duration: int) -> dict:
+    threads = min(connections, 2)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", str(LUA), url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def ids(url: str) -> list[int]:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        raise RuntimeError(f"{url} answered {error.code}: {error.read()[:300]!r}") from None
+    rows = body.get("results") if isinstance(body, dict) else None
+    if rows is None and isinstance(body, dict):
+        rows = body.get("rows", [body] if "id" in body else [])
+    return [row["id"] for row in rows or [] if "id" in row]
+
+
+def raw_sql_ms(database: Path, query: Query, repeat: int = 20) -> float:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        timings = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            db.execute(query.sql).fetchall()
+            if query.count_sql:
+                db.execute(query.count_sql).fetchall()
+            timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def measure(size: int, duration: int) -> list[dict]:
+    database = build(size)
+    with sqlite3.connect(database) as db:
+        detail_id = db.execute(f"SELECT max(id) FROM incidents_incident WHERE {PUBLISHED}").fetchone()[0]
+    plan = queries(detail_id)
+    results = {query.name: {"query": query.name} for query in plan}
+    for query in plan:
+        results[query.name]["raw_ms"] = raw_sql_ms(database, query)
+    for side, serve, port in (("tracker", serve_tracker, TRACKER_PORT), ("datasette", serve_datasette, DATASETTE_PORT)):
+        work = Path(tempfile.mkdtemp(prefix=f"bench-{side}-"))
+        server = serve(database, work)
+        try:
+            for query in plan:
+                url = f"http://127.0.0.1:{port}{getattr(query, side)}"
+                results[query.name][f"{side}_ids"] = ids(url)
+                load(url, 1, 1)  # warm up
+                results[query.name][f"{side}_c1"] = load(url, 1, duration)
+                results[query.name][f"{side}_c4"] = load(url, 4, duration)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            shutil.rmtree(work, ignore_errors=True)
+    return list(results.values())
+
+
+def table(size: int, rows: list[dict]) -> str:
+    floor = next(row for row in rows if row["query"] == "framework floor")["tracker_c1"]["p50_ms"]
+    lines = [
+        f"### {size:,} incidents",
+        "",
+        "| query | tracker req/s (c=4) | Datasette req/s (c=4) | tracker / Datasette | tracker p50 / p95 ms (c=1) "
+        "| Datasette p50 / p95 ms (c=1) | raw SQL ms | tracker p50 − floor − SQL | same ids |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        tracker, datasette = row["tracker_c4"], row["datasette_c4"]
+        latency, other = row["tracker_c1"], row["datasette_c1"]
+        overhead = latency["p50_ms"] - floor - row["raw_ms"]
+        if row["query"].startswith(("stats", "framework")):
+            same = "—"
+        else:
+            same = "yes" if row["tracker_ids"] == row["datasette_ids"] else "NO"
+        errors = tracker["errors"] + datasette["errors"] + latency["errors"] + other["errors"]
+        if errors:
+            same += f" (errors: {errors})"
+        ratio = tracker["rps"] / datasette["rps"]
+        lines.append(
+            f"| {row['query']} | {tracker['rps']:.0f} | {datasette['rps']:.0f} | {ratio:.2f}× "
+            f"| {latency['p50_ms']:.1f} / {latency['p95_ms']:.1f} | {other['p50_ms']:.1f} / {other['p95_ms']:.1f} "
+            f"| {row['raw_ms']:.2f} | {overhead:.1f} | {same} |"
+        )
+    return "\n".join(lines)
+
+
+def versions() -> str:
+    def version(command: list[str]) -> str:
+        try:
+            return subprocess.run(command, capture_output=True, text=True).stdout.strip().splitlines()[0]
+        except (OSError, IndexError):
+            return "?"
+
+    import django
+    import rest_framework
+
+    return (
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, Django {django.get_version()}, "
+        f"DRF {rest_framework.VERSION}, {version([str(BIN / 'gunicorn'), '--version'])}, "
+        f"{version([str(BIN / 'datasette'), '--version'])}, {version(['wrk', '--version'])}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000" + (",1000000" if os.environ.get("BENCH_1M") else ""))
+    parser.add_argument("--duration", type=int, default=5, help="seconds of load per query and concurrency")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install wrk")
+    sections = []
+    for size in (int(part) for part in args.sizes.split(",")):
+        sections.append(table(size, measure(size, args.duration)))
+        print(sections[-1], flush=True)
+    cores = os.cpu_count()
+    header = (
+        "# Benchmark results\n\n"
+        f"One run of `make bench` on {datetime.date.today().isoformat()}: {platform.machine()}, {cores} cores, "
+        f"{platform.system()} {platform.release()}.\n{versions()}.\n\n"
+        "The same SQLite file of synthetic incidents served by the tracker (gunicorn, 3 sync workers, "
+        "DEBUG off) and by Datasette (`-i` immutable, facet suggestions off), one after the other, driven by "
+        f"wrk over loopback for {args.duration} s per query at 1 and 4 connections. The tracker answers full "
+        "records (weapons, sources, actors, tags, exact count); Datasette answers flat rows. Raw SQL: the "
+        "tracker's page and count queries run in-process with Python's sqlite3 (median of 20). The floor is "
+        "the tracker's `/healthz` (Django, one `SELECT 1`); Datasette's is `/-/versions.json`.\n\n"
+    )
+    (ROOT / "bench" / "RESULTS.md").write_text(header + "\n\n".join(sections) + "\n")
+
+
+if __name__ == "__main__":
+    main()
