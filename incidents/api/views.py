@@ -197,6 +197,12 @@ class IncidentViewSet(JsonErrorsMixin, EditorAwareMixin, viewsets.ModelViewSet):
             filename="incidents",
         )
 
+    def filter_queryset(self, queryset):
+        if self.detail:  # one record by id (read, write, similar, history): the list's filters do not apply
+            ensure_only_parameters(self.request.query_params, frozenset({"fields"}))
+            return queryset
+        return super().filter_queryset(queryset)
+
     def get_object(self):
         try:
             return super().get_object()
