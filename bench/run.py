@@ -122,9 +122,10 @@ def build(size: int) -> Path:
     subprocess.run(
         [sys.executable, "manage.py", "generate_synthetic", "--count", str(size)], cwd=ROOT, env=env, check=True
     )
-    with sqlite3.connect(partial) as db:
-        db.execute("ANALYZE")
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db = sqlite3.connect(partial)
+    db.execute("ANALYZE")
+    db.execute("PRAGMA journal_mode=DELETE")  # one self-contained file (the tracker turns WAL on again)
+    db.close()
     partial.rename(path)
     return path
 
