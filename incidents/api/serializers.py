@@ -5,6 +5,7 @@ import decimal
 from collections.abc import Mapping
 
 from django.db import models
+from django.utils import timezone
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
@@ -192,6 +193,61 @@ class IncidentSerializer(serializers.ModelSerializer):
             for name in set(self.fields) - set(wanted):
                 self.fields.pop(name)
 
+    def to_representation(self, incident):
+        """The record, built straight from the instance and its prefetched relations: exactly what the
+        declared fields produce (a test compares the two on varied records), at a fraction of the cost of
+        DRF's field-by-field walk, which dominated every list, export and detail."""
+        editor = self.context.get("is_editor", False)
+        record = {
+            "id": incident.pk,
+            "uid": str(incident.uid),
+            "version": incident.version,
+            "title": incident.title,
+            "summary": incident.summary,
+            "incident_type": incident.incident_type,
+            "occurred_on": incident.occurred_on.isoformat(),
+            "date_precision": incident.date_precision,
+            "reported_on": _iso(incident.reported_on),
+            "country": incident.country.code,
+            "country_name": incident.country.name,
+            "admin1": incident.admin1,
+            "place": incident.place,
+            "latitude": _coordinate(incident.latitude),
+            "longitude": _coordinate(incident.longitude),
+            "geo_precision": incident.geo_precision,
+            "geocode": self.get_geocode(incident),
+            "verification": incident.verification,
+            "status": incident.status,
+            "weapons": [
+                {
+                    "category": weapon.category,
+                    "description": weapon.description,
+                    "quantity": weapon.quantity,
+                    "suspected_origin": str(weapon.suspected_origin) if weapon.suspected_origin else None,
+                    "markings": weapon.markings,
+                }
+                for weapon in incident.weapons.all()
+            ],
+            "weapons_total": incident.weapons_total,
+            "actors": [
+                {
+                    "id": actor.pk,
+                    "name": None if actor.kind == ActorKind.INDIVIDUAL and not editor else actor.name,
+                    "kind": actor.kind,
+                }
+                for actor in incident.actors.all()
+            ],
+            "tags": [tag.slug for tag in incident.tags.all()],
+            "sources": [_citation(citation) for citation in incident.citations.all()],
+            "created_at": _iso_datetime(incident.created_at),
+            "updated_at": _iso_datetime(incident.updated_at),
+        }
+        return {name: record[name] for name in self.fields}
+
+    def generic_representation(self, incident):
+        """DRF's own walk over the declared fields (the reference the fast path is tested against)."""
+        return super().to_representation(incident)
+
     def get_country_name(self, incident) -> str:
         return incident.country.name
 
@@ -202,11 +258,44 @@ class IncidentSerializer(serializers.ModelSerializer):
         return {
             "provider": incident.geocode_provider,
             "query": incident.geocode_query,
-            "geocoded_at": serializers.DateTimeField().to_representation(incident.geocoded_at)
-            if incident.geocoded_at
-            else None,
+            "geocoded_at": _iso_datetime(incident.geocoded_at),
             "warning": incident.geocode_warning or None,
         }
+
+
+def _iso(day):
+    return day.isoformat() if day is not None else None
+
+
+def _iso_datetime(moment):
+    """As DRF's DateTimeField writes it: in the current time zone, UTC as `Z`."""
+    if moment is None:
+        return None
+    text = moment.astimezone(timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _coordinate(value):
+    return None if value is None else float(value)
+
+
+def _citation(citation) -> dict:
+    source = citation.source
+    return {
+        "id": source.pk,
+        "url": source.url,
+        "title": source.title,
+        "publisher": source.publisher,
+        "published_on": _iso(source.published_on),
+        "source_type": source.source_type,
+        "language": source.language,
+        "archived_url": source.archived_url,
+        "archived_at": _iso_datetime(source.archived_at),
+        "reliability": source.reliability,
+        "excerpt": citation.excerpt,
+        "stance": citation.stance,
+        "credibility": citation.credibility,
+    }
 
 
 class CountrySerializer(serializers.Serializer):
