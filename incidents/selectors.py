@@ -1,7 +1,10 @@
 """Reads of the domain. Visibility is decided here, once, for every endpoint and format."""
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
 from django.conf import settings
-from django.db.models import Case, Count, Exists, F, Max, OuterRef, Prefetch, QuerySet, Sum, When
+from django.db.models import Case, Count, Exists, F, Max, OuterRef, QuerySet, Sum, When
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django_countries import countries
 from django_countries.fields import Country
@@ -15,7 +18,17 @@ from incidents.choices import (
     Verification,
     WeaponCategory,
 )
-from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentRemoval, Source, WeaponItem
+from incidents.models import (
+    Actor,
+    Citation,
+    Incident,
+    IncidentActor,
+    IncidentRemoval,
+    IncidentTag,
+    Source,
+    WeaponItem,
+)
+from incidents.services import CITATION_FIELDS, SOURCE_FIELDS
 
 
 def is_editor(user) -> bool:
@@ -48,14 +61,65 @@ def incidents_visible_to(user) -> QuerySet[Incident]:
     return incidents.filter(status=Status.PUBLISHED)
 
 
-def with_record_relations(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
-    """Fetch everything the full record shows in a fixed number of queries, whatever the page size."""
-    return incidents.prefetch_related(
-        "weapons",
-        Prefetch("citations", queryset=Citation.objects.select_related("source").order_by("id")),
-        Prefetch("actors", queryset=Actor.objects.order_by("name", "id")),
-        "tags",
-    )
+@dataclass
+class RecordRelations:
+    """What an incident's record shows of its relations, as plain rows (see `attach_record_relations`)."""
+
+    weapons: list = field(default_factory=list)  # (category, description, quantity, suspected_origin, markings)
+    citations: list = field(default_factory=list)  # CITATION_COLUMNS
+    actors: list = field(default_factory=list)  # (id, name, kind)
+    tags: list = field(default_factory=list)  # slugs
+
+
+# A citation as the record shows it: the source's id and fields, then the citation's own.
+CITATION_COLUMNS = ("source_id", *(f"source__{name}" for name in SOURCE_FIELDS), *CITATION_FIELDS)
+
+
+def attach_record_relations(incidents: list[Incident]) -> list[Incident]:
+    """Load the weapons, citations, actors and tags of a page of incidents in four queries of plain values
+    and set them as `incident.record_relations`. Prefetching model instances cost more than everything
+    else a list request does; the record only needs the values."""
+    relations = {incident.pk: RecordRelations() for incident in incidents}
+    if relations:
+        ids = list(relations)
+        queries = [
+            (
+                "weapons",
+                WeaponItem.objects.order_by("id").values_list(
+                    "incident_id", "category", "description", "quantity", "suspected_origin", "markings"
+                ),
+            ),
+            ("citations", Citation.objects.order_by("id").values_list("incident_id", *CITATION_COLUMNS)),
+            (
+                "actors",
+                IncidentActor.objects.order_by("actor__name", "actor_id").values_list(
+                    "incident_id", "actor_id", "actor__name", "actor__kind"
+                ),
+            ),
+        ]
+        for name, query in queries:
+            for incident_id, *values in query.filter(incident_id__in=ids):
+                getattr(relations[incident_id], name).append(values)
+        for incident_id, slug in (
+            IncidentTag.objects.filter(incident_id__in=ids)
+            .order_by("tag__slug")
+            .values_list("incident_id", "tag__slug")
+        ):
+            relations[incident_id].tags.append(slug)
+    for incident in incidents:
+        incident.record_relations = relations[incident.pk]
+    return incidents
+
+
+def in_record_chunks(incidents: QuerySet[Incident], chunk_size: int = 500) -> Iterator[Incident]:
+    """Every incident of a (large) query with its record relations, a chunk at a time (exports)."""
+    chunk = []
+    for incident in incidents.iterator(chunk_size=chunk_size):
+        chunk.append(incident)
+        if len(chunk) == chunk_size:
+            yield from attach_record_relations(chunk)
+            chunk = []
+    yield from attach_record_relations(chunk)
 
 
 def removals_visible_to(user) -> QuerySet[IncidentRemoval]:

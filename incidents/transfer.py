@@ -27,7 +27,7 @@ from tqdm import tqdm
 from incidents import services
 from incidents.api.exports import FORMULA_PREFIXES, csv_chunks, geojson_chunks
 from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentTag, Source, WeaponItem
-from incidents.selectors import with_record_relations
+from incidents.selectors import in_record_chunks
 
 BATCH_SIZE = 1000
 # Keys of an exported record that the import does not read (derived, or local to one database).
@@ -48,7 +48,7 @@ def export_records(incidents) -> Iterator[dict]:
     from incidents.api.serializers import IncidentSerializer
 
     serialize = IncidentSerializer(context={"is_editor": True}).to_representation
-    for incident in with_record_relations(incidents).iterator(chunk_size=500):
+    for incident in in_record_chunks(incidents):
         record = serialize(incident)
         record["_latitude"] = incident.latitude
         record["_longitude"] = incident.longitude

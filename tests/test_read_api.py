@@ -257,13 +257,13 @@ def test_the_fast_record_equals_what_the_declared_fields_produce(editor, fields)
 
     from incidents.api.serializers import IncidentSerializer
     from incidents.models import Incident
-    from incidents.selectors import with_record_relations
+    from incidents.selectors import attach_record_relations
     from tests.test_transfer import build_varied_data
 
     build_varied_data()
     make_incident(published=True, country="XK", weapons=[{"category": "mine", "quantity": 0, "suspected_origin": "RS"}])
     serializer = IncidentSerializer(context={"is_editor": editor, "fields": fields})
-    records = list(with_record_relations(Incident.objects.all()))
+    records = attach_record_relations(list(Incident.objects.all()))
     assert len(records) == 4
     for incident in records:
         fast = serializer.to_representation(incident)

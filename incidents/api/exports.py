@@ -11,6 +11,8 @@ from django.http import StreamingHttpResponse
 from rest_framework.renderers import BaseRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
+from incidents.selectors import in_record_chunks
+
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 500
@@ -90,7 +92,7 @@ def streamed_export(queryset, *, export_format: str, serialize, fields: list[str
     """Serialize `queryset` lazily, in chunks, into a streaming GeoJSON or CSV response."""
 
     def records():
-        for incident in queryset.iterator(chunk_size=CHUNK_SIZE):
+        for incident in in_record_chunks(queryset, CHUNK_SIZE):
             record = serialize(incident)
             if export_format == GeoJSONRenderer.format:
                 record["_latitude"] = float(incident.latitude)

@@ -14,6 +14,7 @@ from incidents import services
 from incidents.api.filters import COUNTRY_CHOICES
 from incidents.choices import ActorKind, Credibility, GeoPrecision, RemovalReason, Stance
 from incidents.models import Actor, Citation, Incident, Source, WeaponItem
+from incidents.selectors import attach_record_relations
 
 # --- Shared pieces --------------------------------------------------------------------------------
 
@@ -198,6 +199,9 @@ class IncidentSerializer(serializers.ModelSerializer):
         declared fields produce (a test compares the two on varied records), at a fraction of the cost of
         DRF's field-by-field walk, which dominated every list, export and detail."""
         editor = self.context.get("is_editor", False)
+        relations = getattr(incident, "record_relations", None)
+        if relations is None:  # a single record (a write's answer): load its relations the same way
+            relations = attach_record_relations([incident])[0].record_relations
         record = {
             "id": incident.pk,
             "uid": str(incident.uid),
@@ -220,25 +224,21 @@ class IncidentSerializer(serializers.ModelSerializer):
             "status": incident.status,
             "weapons": [
                 {
-                    "category": weapon.category,
-                    "description": weapon.description,
-                    "quantity": weapon.quantity,
-                    "suspected_origin": str(weapon.suspected_origin) if weapon.suspected_origin else None,
-                    "markings": weapon.markings,
+                    "category": category,
+                    "description": description,
+                    "quantity": quantity,
+                    "suspected_origin": str(origin) if origin else None,
+                    "markings": markings,
                 }
-                for weapon in incident.weapons.all()
+                for category, description, quantity, origin, markings in relations.weapons
             ],
             "weapons_total": incident.weapons_total,
             "actors": [
-                {
-                    "id": actor.pk,
-                    "name": None if actor.kind == ActorKind.INDIVIDUAL and not editor else actor.name,
-                    "kind": actor.kind,
-                }
-                for actor in incident.actors.all()
+                {"id": pk, "name": None if kind == ActorKind.INDIVIDUAL and not editor else name, "kind": kind}
+                for pk, name, kind in relations.actors
             ],
-            "tags": [tag.slug for tag in incident.tags.all()],
-            "sources": [_citation(citation) for citation in incident.citations.all()],
+            "tags": list(relations.tags),
+            "sources": [_citation(row) for row in relations.citations],
             "created_at": _iso_datetime(incident.created_at),
             "updated_at": _iso_datetime(incident.updated_at),
         }
@@ -279,23 +279,16 @@ def _coordinate(value):
     return None if value is None else float(value)
 
 
-def _citation(citation) -> dict:
-    source = citation.source
-    return {
-        "id": source.pk,
-        "url": source.url,
-        "title": source.title,
-        "publisher": source.publisher,
-        "published_on": _iso(source.published_on),
-        "source_type": source.source_type,
-        "language": source.language,
-        "archived_url": source.archived_url,
-        "archived_at": _iso_datetime(source.archived_at),
-        "reliability": source.reliability,
-        "excerpt": citation.excerpt,
-        "stance": citation.stance,
-        "credibility": citation.credibility,
-    }
+def _citation(row) -> dict:
+    """A citation row of `selectors.CITATION_COLUMNS` as the record shows it."""
+    citation = dict(zip(CITATION_FIELDS_SHOWN, row, strict=True))
+    citation["published_on"] = _iso(citation["published_on"])
+    citation["archived_at"] = _iso_datetime(citation["archived_at"])
+    return citation
+
+
+# The record's names for `selectors.CITATION_COLUMNS`, in the same order.
+CITATION_FIELDS_SHOWN = ("id", *CITATION_SOURCE_FIELDS, *services.CITATION_FIELDS)
 
 
 class CountrySerializer(serializers.Serializer):

@@ -62,6 +62,7 @@ from incidents.models import Incident
 from incidents.selectors import (
     STATS_KEYS,
     actors_visible_to,
+    attach_record_relations,
     country_summaries,
     incident_stats,
     incidents_visible_to,
@@ -69,7 +70,6 @@ from incidents.selectors import (
     merged_into,
     removals_visible_to,
     sources_visible_to,
-    with_record_relations,
 )
 from incidents.transfer import import_records
 
@@ -146,7 +146,11 @@ class IncidentViewSet(JsonErrorsMixin, EditorAwareMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         if self.action == "deleted":
             return removals_visible_to(self.request.user)
-        return with_record_relations(incidents_visible_to(self.request.user)).order_by("-occurred_on", "-id")
+        return incidents_visible_to(self.request.user).order_by("-occurred_on", "-id")
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return attach_record_relations(page) if page is not None else None
 
     def get_serializer_class(self):
         return IncidentSerializer if self.request.method in SAFE_METHODS else IncidentWriteSerializer
@@ -205,7 +209,7 @@ class IncidentViewSet(JsonErrorsMixin, EditorAwareMixin, viewsets.ModelViewSet):
 
     def get_object(self):
         try:
-            return super().get_object()
+            return attach_record_relations([super().get_object()])[0]
         except Http404:
             target = merged_into(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field), self.request.user)
             if target is not None:
