@@ -6,6 +6,7 @@ it, never a silent "match everything". django-filter and DRF are lenient by defa
 they would be is closed here (see DESIGN.md "Pitfalls").
 """
 
+import copy
 import math
 
 from django import forms
@@ -85,8 +86,13 @@ class NormalizedChoiceField(forms.ChoiceField):
         return self.normalize(super().to_python(value).strip())
 
     def __deepcopy__(self, memo):
-        result = forms.Field.__deepcopy__(self, memo)
-        result._choices = self._choices  # never changed once built (see SharedChoices)
+        # Every request's form copies its fields; the choices (and the widget holding them) never change
+        # once built, so they are shared instead of copied and normalised again (see SharedChoices).
+        result = copy.copy(self)
+        memo[id(self)] = result
+        result.widget = copy.copy(self.widget)
+        result.error_messages = self.error_messages.copy()
+        result.validators = self.validators[:]
         return result
 
 
