@@ -16,7 +16,7 @@ import io
 import json
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TextIO
 
@@ -180,9 +180,6 @@ class ImportReport:
     without_coordinates: int = 0  # rows with a place the offline geocoder did not find (for geocode_incidents)
     dry_run: bool = False
     errors: list[RowError] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 class _Rejected(Exception):
