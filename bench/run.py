@@ -63,6 +63,9 @@ def queries(detail_id: int) -> list[Query]:
         "SELECT strftime('%Y-%m', occurred_on), count(*), sum(weapons_total) FROM incidents_incident "
         f"WHERE {PUBLISHED} AND date_precision != 'year' GROUP BY 1"
     )
+    dated = "occurred_on BETWEEN '2019-01-01' AND '2020-12-31' AND "
+    by_country_dated = by_country.replace("WHERE ", "WHERE " + dated)
+    by_month_se = by_month.replace("WHERE ", "WHERE country = 'SE' AND ")
     return [
         Query(
             "filtered list (country + dates)",
@@ -100,6 +103,18 @@ def queries(detail_id: int) -> list[Query]:
         ),
         Query("stats by month", "/api/v1/stats/?group_by=month", sql_url + urllib.request.quote(by_month), by_month),
         Query(
+            "stats by country, 2019–2020",
+            "/api/v1/stats/?group_by=country&occurred_after=2019-01-01&occurred_before=2020-12-31",
+            sql_url + urllib.request.quote(by_country_dated),
+            by_country_dated,
+        ),
+        Query(
+            "stats by month, SE",
+            "/api/v1/stats/?group_by=month&country=SE",
+            sql_url + urllib.request.quote(by_month_se),
+            by_month_se,
+        ),
+        Query(
             "detail by id",
             f"/api/v1/incidents/{detail_id}/",
             f"/bench/incidents_incident/{detail_id}.json?_shape=objects",
@@ -109,8 +124,13 @@ def queries(detail_id: int) -> list[Query]:
     ]
 
 
+def schema() -> str:
+    """The latest migration: a database built before a schema change is rebuilt, not reused."""
+    return max(path.name[:4] for path in (ROOT / "incidents" / "migrations").glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
 def build(size: int) -> Path:
-    path = DATA / f"incidents-{size}.sqlite3"
+    path = DATA / f"incidents-{size}-schema{schema()}.sqlite3"
     if path.exists():
         return path
     DATA.mkdir(parents=True, exist_ok=True)
@@ -175,16 +195,19 @@ def load(url: str, connections: int, duration: int) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def ids(url: str) -> list[int]:
+def first_answer(url: str) -> tuple[list[int], float]:
+    """The ids a URL answers, and how long its first (cold, uncached) request took in ms."""
+    started = time.perf_counter()
     try:
-        with urllib.request.urlopen(url, timeout=60) as response:
+        with urllib.request.urlopen(url, timeout=120) as response:
             body = json.loads(response.read())
     except urllib.error.HTTPError as error:
         raise RuntimeError(f"{url} answered {error.code}: {error.read()[:300]!r}") from None
+    cold_ms = (time.perf_counter() - started) * 1000
     rows = body.get("results") if isinstance(body, dict) else None
     if rows is None and isinstance(body, dict):
         rows = body.get("rows", [body] if "id" in body else [])
-    return [row["id"] for row in rows or [] if "id" in row]
+    return [row["id"] for row in rows or [] if "id" in row], cold_ms
 
 
 def raw_sql_ms(database: Path, query: Query, repeat: int = 20) -> float:
@@ -213,7 +236,7 @@ def measure(size: int, duration: int) -> list[dict]:
         try:
             for query in plan:
                 url = f"http://127.0.0.1:{port}{getattr(query, side)}"
-                results[query.name][f"{side}_ids"] = ids(url)
+                results[query.name][f"{side}_ids"], results[query.name][f"{side}_cold_ms"] = first_answer(url)
                 load(url, 1, 1)  # warm up
                 results[query.name][f"{side}_c1"] = load(url, 1, duration)
                 results[query.name][f"{side}_c4"] = load(url, 4, duration)

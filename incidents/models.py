@@ -188,11 +188,17 @@ class Incident(models.Model):
         verbose_name = "incident"
         verbose_name_plural = "incidents"
         indexes = [
-            models.Index(fields=["country", "occurred_on"], name="incident_country_occurred"),
-            models.Index(fields=["occurred_on"], name="incident_occurred"),
+            # `status` ends the filter indexes so that a public query (published only) and its count are
+            # answered from the index alone, without reading each matching row.
+            models.Index(fields=["country", "occurred_on", "status"], name="incident_country_occurred"),
+            models.Index(fields=["occurred_on", "status"], name="incident_occurred"),
             models.Index(fields=["updated_at"], name="incident_updated"),
-            models.Index(fields=["latitude", "longitude"], name="incident_coordinates"),
-            models.Index(fields=["status"], name="incident_status"),
+            models.Index(fields=["latitude", "longitude", "status"], name="incident_coordinates"),
+            # Covering the aggregates of `stats/` by country and by month (the first also serves `status`).
+            models.Index(fields=["status", "country", "weapons_total"], name="incident_stats_country"),
+            models.Index(
+                fields=["status", "occurred_on", "date_precision", "weapons_total"], name="incident_stats_occurred"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

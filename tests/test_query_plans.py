@@ -23,6 +23,7 @@ HOT_QUERIES = [
     ("updated_since=2026-01-01T00:00:00Z", {"incident_updated"}),
     ("bbox=10,55,20,60", {"incident_coordinates"}),
     ("lat=59.33&lon=18.07&radius_km=50", {"incident_coordinates"}),
+    ("q=malmo", {"incident_search VIRTUAL TABLE", "incident_search_trgm"}),
 ]
 FULL_SCANS = ("Seq Scan on incidents_incident", "SCAN incidents_incident")
 

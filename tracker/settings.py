@@ -98,10 +98,13 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------------
 # SQLite by default. WAL lets readers run beside a writer; IMMEDIATE transactions take the write lock
 # up front and the busy timeout makes concurrent writers wait for it instead of failing.
+# Connections persist between requests (opening one, and registering SQLite's functions, costs about as
+# much as a small query); a health check at the start of each request replaces a broken one.
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("CONN_MAX_AGE", 0),
+        conn_max_age=env_int("CONN_MAX_AGE", 600),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -109,7 +112,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # A read-mostly service: a 64 MB page cache and a memory map per connection, sorts in memory.
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; "
+                "PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;"
+            ),
         }
     )
     # Tests run against a real file too (an in-memory database shares one connection between threads).
@@ -177,7 +184,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["incidents.api.permissions.ReadAnyoneWriteEditors"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    "DEFAULT_RENDERER_CLASSES": ["incidents.api.renderers.OrjsonRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if BROWSABLE_API else []),
     "DEFAULT_PAGINATION_CLASS": "incidents.api.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,

@@ -33,7 +33,7 @@ from incidents.choices import (
     WeaponCategory,
 )
 from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentRemoval, IncidentTag, Source, WeaponItem
-from incidents.search import search_terms
+from incidents.search import search_terms, term_matches
 from incidents.selectors import is_editor
 
 ALWAYS_ALLOWED = frozenset({"format", "_"})
@@ -256,6 +256,30 @@ class StrictQueryForm(forms.Form):
 ORDERING_FIELDS = ("occurred_on", "reported_on", "updated_at", "country", "weapons_total", "id")
 
 
+class CopiedShallow(dict):
+    """A FilterSet's filters. django-filter deep-copies them for every request, to set each copy's
+    `parent` and `model`; a shallow copy of each does that too, and the deep copy of ~35 filters with their
+    choices and form fields cost a few milliseconds per request."""
+
+    def __deepcopy__(self, memo):
+        return {name: self._copy(filter_) for name, filter_ in self.items()}
+
+    @staticmethod
+    def _copy(filter_):
+        copied = copy.copy(filter_)
+        if copied.method is not None:
+            copied.method = filter_.method  # rebinds the filter method (`filter_.filter`) to the copy
+        return copied
+
+
+class SharedFields(dict):
+    """A query form's fields, shared by every request's form instead of deep-copied: parsing a query
+    string keeps no state on a field (nothing here changes a field's choices, widget or attributes)."""
+
+    def __deepcopy__(self, memo):
+        return dict(self)
+
+
 class StrictFilterSet(filters.FilterSet):
     """A FilterSet whose form refuses unknown, repeated and empty parameters."""
 
@@ -266,6 +290,10 @@ class StrictFilterSet(filters.FilterSet):
         form = StrictQueryForm
         fields: list[str] = []
 
+    @classmethod
+    def get_filters(cls):
+        return CopiedShallow(super().get_filters())
+
     def get_form_class(self):
         # Built once per FilterSet class: building it per request (about 30 fields, two with every country
         # as a choice) cost more than the query it serves.
@@ -273,6 +301,7 @@ class StrictFilterSet(filters.FilterSet):
         if cached is None:
             form_class = super().get_form_class()
             cached = type(form_class.__name__, (form_class,), {"extra_parameters": self.extra_parameters})
+            cached.base_fields = SharedFields(cached.base_fields)
             type(self)._strict_form_class = cached
         return cached
 
@@ -440,10 +469,7 @@ class IncidentFilterSet(StrictFilterSet):
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         editor = is_editor(getattr(self.request, "user", None))
         for term in search_terms(value):
-            matches = Q(search_text__contains=term)
-            if editor:
-                matches |= Q(private_search_text__contains=term)
-            queryset = queryset.filter(matches)
+            queryset = queryset.filter(term_matches(term, private=editor))
         return queryset
 
 

@@ -14,7 +14,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
@@ -39,6 +38,7 @@ from incidents.api.filters import (
     ensure_only_parameters,
 )
 from incidents.api.permissions import EditorsOnly
+from incidents.api.renderers import OrjsonRenderer
 from incidents.api.serializers import (
     INCIDENT_RECORD_FIELDS,
     ActorSerializer,
@@ -110,8 +110,8 @@ class JsonErrorsMixin:
         response = super().finalize_response(request, response, *args, **kwargs)
         renderer = getattr(request, "accepted_renderer", None)
         if response.status_code >= 400 and getattr(renderer, "format", None) in EXPORT_FORMATS:
-            response.accepted_renderer = JSONRenderer()
-            response.accepted_media_type = JSONRenderer.media_type
+            response.accepted_renderer = OrjsonRenderer()
+            response.accepted_media_type = OrjsonRenderer.media_type
         return response
 
 

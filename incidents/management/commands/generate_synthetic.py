@@ -67,6 +67,7 @@ class Command(BaseCommand):
             made += size
             sys.stderr.write(f"\rsynthetic incidents: {made}/{count}")
         sys.stderr.write("\n")
+        bulk.refresh_planner_statistics()
         self.stdout.write(f"{count} synthetic incidents written (seed {seed}).")
 
     @staticmethod

@@ -6,6 +6,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from incidents.bulk import refresh_planner_statistics
 from incidents.transfer import ImportFileError, import_records, read_records
 
 
@@ -35,6 +36,8 @@ class Command(BaseCommand):
         except ImportFileError as error:
             raise CommandError(str(error)) from None
         report = import_records(records, user=acting, dry_run=dry_run, progress=sys.stderr.isatty())
+        if report.created:
+            refresh_planner_statistics()
         for error in report.errors:
             self.stderr.write(f"row {error.row}: {error.field}: {error.message}")
         prefix = "Dry run, nothing written: would have " if dry_run else ""
