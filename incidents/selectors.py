@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Case, CharField, Count, Exists, F, Func, Max, OuterRef, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django_countries import countries
@@ -75,6 +76,54 @@ class RecordRelations:
 CITATION_COLUMNS = ("source_id", *(f"source__{name}" for name in SOURCE_FIELDS), *CITATION_FIELDS)
 
 
+class PageRelation:
+    """A `values_list` query over the rows related to a page of incidents (`incident_id IN (...)`), compiled
+    once per page size and database: compiling the four relation queries of a page (and preparing each id
+    of each) cost more than running them."""
+
+    _compiled: dict = {}
+
+    def __init__(self, name: str, queryset: QuerySet):
+        self.name, self.queryset = name, queryset
+
+    def rows(self, ids: list[int]) -> list[tuple]:
+        sql, compiler, converters = self._compile(len(ids))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, ids)
+            rows = cursor.fetchall()
+        return list(map(tuple, compiler.apply_converters(rows, converters))) if converters else rows
+
+    def _compile(self, size: int):
+        key = (self.name, size, connection.vendor)
+        if key not in self._compiled:
+            # Placeholder ids 0..size-1 compile to the same SQL as any `size` ids, in the same order.
+            compiler = self.queryset.filter(incident_id__in=range(size)).query.get_compiler(connection=connection)
+            sql, params = compiler.as_sql()
+            if list(params) != list(range(size)):
+                raise ValueError(f"{self.name}: the page ids must be the query's only parameters")
+            converters = compiler.get_converters([column for column, _, _ in compiler.select[: compiler.col_count]])
+            self._compiled[key] = (sql, compiler, converters)
+        return self._compiled[key]
+
+
+PAGE_RELATIONS = [
+    PageRelation(
+        "weapons",
+        WeaponItem.objects.order_by("id").values_list(
+            "incident_id", "category", "description", "quantity", "suspected_origin", "markings"
+        ),
+    ),
+    PageRelation("citations", Citation.objects.order_by("id").values_list("incident_id", *CITATION_COLUMNS)),
+    PageRelation(
+        "actors",
+        IncidentActor.objects.order_by("actor__name", "actor_id").values_list(
+            "incident_id", "actor_id", "actor__name", "actor__kind"
+        ),
+    ),
+    PageRelation("tags", IncidentTag.objects.order_by("tag__slug").values_list("incident_id", "tag__slug")),
+]
+
+
 def attach_record_relations(incidents: list[Incident]) -> list[Incident]:
     """Load the weapons, citations, actors and tags of a page of incidents in four queries of plain values
     and set them as `incident.record_relations`. Prefetching model instances cost more than everything
@@ -82,30 +131,11 @@ def attach_record_relations(incidents: list[Incident]) -> list[Incident]:
     relations = {incident.pk: RecordRelations() for incident in incidents}
     if relations:
         ids = list(relations)
-        queries = [
-            (
-                "weapons",
-                WeaponItem.objects.order_by("id").values_list(
-                    "incident_id", "category", "description", "quantity", "suspected_origin", "markings"
-                ),
-            ),
-            ("citations", Citation.objects.order_by("id").values_list("incident_id", *CITATION_COLUMNS)),
-            (
-                "actors",
-                IncidentActor.objects.order_by("actor__name", "actor_id").values_list(
-                    "incident_id", "actor_id", "actor__name", "actor__kind"
-                ),
-            ),
-        ]
-        for name, query in queries:
-            for incident_id, *values in query.filter(incident_id__in=ids):
-                getattr(relations[incident_id], name).append(values)
-        for incident_id, slug in (
-            IncidentTag.objects.filter(incident_id__in=ids)
-            .order_by("tag__slug")
-            .values_list("incident_id", "tag__slug")
-        ):
-            relations[incident_id].tags.append(slug)
+        for relation in PAGE_RELATIONS:
+            for incident_id, *values in relation.rows(ids):
+                getattr(relations[incident_id], relation.name).append(values)
+        for record in relations.values():
+            record.tags = [slug for (slug,) in record.tags]
     for incident in incidents:
         incident.record_relations = relations[incident.pk]
     return incidents

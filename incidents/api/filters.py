@@ -11,8 +11,7 @@ import math
 
 from django import forms
 from django.core.validators import validate_slug
-from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet
-from django.db.models.functions import ASin, Cast, Cos, Least, Power, Radians, Sin, Sqrt
+from django.db.models import Exists, F, FloatField, Func, OuterRef, Q, QuerySet
 from django_countries import countries
 from django_filters import rest_framework as filters
 from django_filters.fields import BaseCSVField
@@ -500,13 +499,32 @@ def within_radius(queryset: QuerySet, *, lat: float, lon: float, radius_km: floa
                 box &= Q(longitude__gte=west) | Q(longitude__lte=east - 360)
             else:
                 box &= Q(longitude__gte=west, longitude__lte=east)
-    # Haversine, with the argument of asin capped at 1 against rounding.
-    lat1, lon1 = math.radians(lat), math.radians(lon)
-    lat2 = Radians(Cast(F("latitude"), FloatField()))
-    lon2 = Radians(Cast(F("longitude"), FloatField()))
-    half_chord = Power(Sin((lat2 - lat1) / 2), 2) + math.cos(lat1) * Cos(lat2) * Power(Sin((lon2 - lon1) / 2), 2)
-    distance = 2 * EARTH_RADIUS_KM * ASin(Sqrt(Least(half_chord, 1.0)))
-    return queryset.filter(box).alias(distance_km=distance).filter(distance_km__lte=radius_km)
+    return queryset.filter(box).alias(distance_km=DistanceKm(lat, lon)).filter(distance_km__lte=radius_km)
+
+
+class DistanceKm(Func):
+    """Great-circle (haversine) distance from a point to each incident's coordinates, with the argument of
+    asin capped at 1 against rounding. One SQL template rather than a tree of Django functions: building
+    and compiling that tree cost a quarter of a radius request."""
+
+    output_field = FloatField()
+    template = (
+        "2 * %s * ASIN(SQRT({least}(1.0, POWER(SIN((RADIANS(CAST({lat} AS double precision)) - %s) / 2), 2) "
+        "+ %s * COS(RADIANS(CAST({lat} AS double precision))) "
+        "* POWER(SIN((RADIANS(CAST({lon} AS double precision)) - %s) / 2), 2))))"
+    )
+
+    def __init__(self, lat: float, lon: float):
+        super().__init__(F("latitude"), F("longitude"))
+        self.lat, self.lon = math.radians(lat), math.radians(lon)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (lat_sql, lat_params), (lon_sql, lon_params) = (compiler.compile(e) for e in self.source_expressions)
+        if lat_params or lon_params:
+            raise ValueError("coordinate columns take no parameters")
+        least = "MIN" if connection.vendor == "sqlite" else "LEAST"  # SQLite's two-argument MIN is LEAST
+        sql = self.template.format(least=least, lat=lat_sql, lon=lon_sql)
+        return sql, (EARTH_RADIUS_KM, self.lat, math.cos(self.lat), self.lon)
 
 
 class SourceFilterSet(StrictFilterSet):

@@ -207,6 +207,7 @@ class IncidentSerializer(serializers.ModelSerializer):
         DRF's field-by-field walk, which dominated every list, export and detail."""
         editor = self.context.get("is_editor", False)
         zone = timezone.get_current_timezone()
+        code = incident.__dict__["country"]  # the stored code: `incident.country` builds a Country per access
         relations = getattr(incident, "record_relations", None)
         if relations is None:  # a single record (a write's answer): load its relations the same way
             relations = attach_record_relations([incident])[0].record_relations
@@ -220,8 +221,8 @@ class IncidentSerializer(serializers.ModelSerializer):
             "occurred_on": incident.occurred_on.isoformat(),
             "date_precision": incident.date_precision,
             "reported_on": _iso(incident.reported_on),
-            "country": incident.country.code,
-            "country_name": country_name(incident.country.code),
+            "country": code,
+            "country_name": country_name(code),
             "admin1": incident.admin1,
             "place": incident.place,
             "latitude": _coordinate(incident.latitude),
