@@ -265,6 +265,12 @@ def csv_export(database: Path) -> dict:
     return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "file_mb": megabytes}
 
 
+def uncached_stats(database: Path) -> str:
+    """bench/stats.py's table: each `stats/` aggregate computed without the cache (median of 3)."""
+    command = [sys.executable, str(ROOT / "bench" / "stats.py"), str(database)]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+
+
 def table(size: int, rows: list[dict], export: dict) -> str:
     floor = next(row for row in rows if row["query"] == "framework floor")["tracker_c1"]["p50_ms"]
     lines = [
@@ -328,7 +334,12 @@ def main() -> None:
     sections = []
     for size in (int(part) for part in args.sizes.split(",")):
         rows = measure(size, args.duration)
-        sections.append(table(size, rows, csv_export(build(size))))
+        database = build(size)
+        sections.append(table(size, rows, csv_export(database)))
+        sections.append(
+            f"`stats/` computed without its cache at {size:,} incidents (the first request after a write; "
+            f"published incidents, median of 3; bench/stats.py):\n\n{uncached_stats(database)}"
+        )
         print(sections[-1], flush=True)
     cores = os.cpu_count()
     header = (

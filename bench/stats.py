@@ -1,72 +1,19 @@
-"""Measure stats/ at scale: the aggregate queries uncached, and the endpoint with its per-data-version cache.
+"""`stats/` aggregates uncached: what the first request after a write pays (later ones are served from the
+cache keyed by the data version). Prints a markdown table; `bench/run.py` adds it to bench/RESULTS.md.
 
-    .venv/bin/python bench/stats.py [--count 100000]
+    .venv/bin/python bench/stats.py bench/data/incidents-1000000-schema0008.sqlite3
 
-Builds a throwaway SQLite database of synthetic incidents (every one titled and tagged `synthetic`; never
-used outside benchmarks).
+Reads a database of synthetic incidents built by `bench/run.py` (`generate_synthetic`).
 """
 
-import argparse
 import datetime
 import os
-import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-# BENCH_STATS_DIR reuses a database built by an earlier run (building 1M rows takes minutes).
-WORKDIR = os.environ.get("BENCH_STATS_DIR") or tempfile.mkdtemp(prefix="bench-stats-")
-os.environ["DATABASE_URL"] = f"sqlite:///{WORKDIR}/bench.sqlite3"
-os.environ["CACHE_URL"] = f"file://{WORKDIR}/cache"
-os.environ.setdefault("SECRET_KEY", "bench-only")
-os.environ["ALLOWED_HOSTS"] = "testserver"
-os.environ["DJANGO_SETTINGS_MODULE"] = "tracker.settings"
-COUNTRIES = ["SE"] * 8 + ["FI"] * 5 + ["DK"] * 4 + ["NL"] * 4 + ["DE", "PL", "UA", "AT", "GB", "FR", "NO", "EE"]
-CATEGORIES = ["pistol", "assault_rifle", "grenade", "submachine_gun", "ammunition", "explosive", "rifle"]
-
-
-def build(count: int) -> None:
-    from incidents.models import Incident, IncidentTag, Tag, WeaponItem
-
-    rng = random.Random(20221030)
-    tag = Tag.objects.create(slug="synthetic")
-    start = datetime.date(2015, 1, 1)
-    batch = []
-    for number in range(count):
-        batch.append(
-            Incident(
-                uid=uuid.uuid4(),
-                title=f"Synthetic incident {number}",
-                incident_type=rng.choice(["seizure", "recovery", "theft", "trafficking", "claim"]),
-                occurred_on=start + datetime.timedelta(days=rng.randrange(3650)),
-                date_precision=rng.choice(["day"] * 8 + ["month", "year"]),
-                country=rng.choice(COUNTRIES),
-                latitude=Decimal(f"{rng.uniform(54, 66):.6f}"),
-                longitude=Decimal(f"{rng.uniform(5, 28):.6f}"),
-                geo_precision="locality",
-                verification=rng.choice(["reported", "corroborated", "confirmed", "disputed"]),
-                status="published",
-                weapons_total=0,
-            )
-        )
-        if len(batch) == 5000:
-            Incident.objects.bulk_create(batch)
-            batch = []
-    Incident.objects.bulk_create(batch)
-    weapons, links = [], []
-    for incident_id in Incident.objects.values_list("id", flat=True):
-        links.append(IncidentTag(incident_id=incident_id, tag=tag))
-        for _ in range(rng.randrange(6)):
-            weapons.append(
-                WeaponItem(incident_id=incident_id, category=rng.choice(CATEGORIES), quantity=rng.randrange(1, 20))
-            )
-    WeaponItem.objects.bulk_create(weapons, batch_size=5000)
-    IncidentTag.objects.bulk_create(links, batch_size=5000)
 
 
 def timed(function, repeat: int = 3) -> float:
@@ -78,44 +25,34 @@ def timed(function, repeat: int = 3) -> float:
     return statistics.median(timings)
 
 
-def fetch(client, query: dict) -> None:
-    response = client.get("/api/v1/stats/", query)
-    assert response.status_code == 200, response.content[:200]
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--count", type=int, default=100_000)
-    args = parser.parse_args()
-
+    database = Path(sys.argv[1]).resolve()
+    os.environ.update(
+        DATABASE_URL=f"sqlite:///{database}", SECRET_KEY="bench-only", DJANGO_SETTINGS_MODULE="tracker.settings"
+    )
     import django
 
     django.setup()
-    from django.core.management import call_command
-    from django.test import Client
+    from django.contrib.auth.models import AnonymousUser
 
-    from incidents.history import bump_data_version
-    from incidents.models import Incident
-    from incidents.selectors import incident_stats
+    from incidents.selectors import STATS_KEYS, incident_stats, incidents_visible_to
 
-    call_command("migrate", verbosity=0)
-    if not Incident.objects.exists():
-        started = time.perf_counter()
-        build(args.count)
-        print(f"{args.count} synthetic incidents built in {time.perf_counter() - started:.0f} s ({WORKDIR})")
-    bump_data_version()
-    print(f"{Incident.objects.count()} incidents in {WORKDIR}")
-    client = Client()
-    print("| group_by | query, uncached (median of 3) | endpoint, first request | endpoint, cached |")
-    print("|---|---|---|---|")
-    for group_by in ("country", "month", "weapon_category", "actor_kind"):
-        query = {"group_by": group_by, "country": "SE,FI,DK,NL"}
-        uncached = timed(
-            lambda key=group_by: incident_stats(incidents=Incident.objects.filter(status="published"), group_by=key)
-        )
-        first = timed(lambda query=query: fetch(client, query), repeat=1)
-        cached = timed(lambda query=query: fetch(client, query), repeat=20)
-        print(f"| {group_by} | {uncached:.0f} ms | {first:.0f} ms | {cached:.1f} ms |")
+    public = incidents_visible_to(AnonymousUser())
+    dates = (datetime.date(2019, 1, 1), datetime.date(2020, 12, 31))
+    variants = {
+        "unfiltered": public,
+        "country=SE": public.filter(country="SE"),
+        "2019–2020": public.filter(occurred_on__range=dates),
+        "SE, 2019–2020": public.filter(country="SE", occurred_on__range=dates),
+    }
+    print("| group_by | " + " | ".join(f"{name} ms" for name in variants) + " |")
+    print("|---|" + "---|" * len(variants))
+    for key in STATS_KEYS:
+        cells = [
+            f"{timed(lambda incidents=incidents, key=key: incident_stats(incidents=incidents, group_by=key)):.0f}"
+            for incidents in variants.values()
+        ]
+        print(f"| {key} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
