@@ -12,6 +12,7 @@ name the same ids. The table goes to bench/RESULTS.md. Not part of CI.
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -127,8 +128,11 @@ def queries(detail_id: int) -> list[Query]:
 
 
 def schema() -> str:
-    """The latest migration: a database built before a schema change is rebuilt, not reused."""
-    return max(path.name[:4] for path in (ROOT / "incidents" / "migrations").glob("[0-9][0-9][0-9][0-9]_*.py"))
+    """A digest of the migrations: a database built before a schema change is rebuilt, not reused."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "incidents" / "migrations").glob("[0-9][0-9][0-9][0-9]_*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:8]
 
 
 def build(size: int) -> Path:

@@ -194,10 +194,15 @@ class Incident(models.Model):
             models.Index(fields=["occurred_on", "status"], name="incident_occurred"),
             models.Index(fields=["updated_at"], name="incident_updated"),
             models.Index(fields=["latitude", "longitude", "status"], name="incident_coordinates"),
-            # Covering the aggregates of `stats/` by country and by month (the first also serves `status`).
-            models.Index(fields=["status", "country", "weapons_total"], name="incident_stats_country"),
+            # Covering the aggregates of `stats/` by country, year and month, unfiltered or filtered by country
+            # and/or dates, so that they read no rows (the first also serves `status` alone).
             models.Index(
-                fields=["status", "occurred_on", "date_precision", "weapons_total"], name="incident_stats_occurred"
+                fields=["status", "country", "occurred_on", "date_precision", "weapons_total"],
+                name="incident_stats_country",
+            ),
+            models.Index(
+                fields=["status", "occurred_on", "country", "date_precision", "weapons_total"],
+                name="incident_stats_occurred",
             ),
         ]
         constraints = [

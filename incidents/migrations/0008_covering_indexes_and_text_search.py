@@ -91,12 +91,16 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="incident",
-            index=models.Index(fields=["status", "country", "weapons_total"], name="incident_stats_country"),
+            index=models.Index(
+                fields=["status", "country", "occurred_on", "date_precision", "weapons_total"],
+                name="incident_stats_country",
+            ),
         ),
         migrations.AddIndex(
             model_name="incident",
             index=models.Index(
-                fields=["status", "occurred_on", "date_precision", "weapons_total"], name="incident_stats_occurred"
+                fields=["status", "occurred_on", "country", "date_precision", "weapons_total"],
+                name="incident_stats_occurred",
             ),
         ),
         migrations.RunPython(install_text_index, remove_text_index),
