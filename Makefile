@@ -6,7 +6,7 @@ PORT ?= 8000
 # Tests never need a real secret; the service itself refuses to start without one when DEBUG is off.
 TEST_ENV := SECRET_KEY=insecure-test-only-key
 
-.PHONY: run test lint fuzz bench backup restore clean
+.PHONY: run test test-browser lint fuzz bench backup restore clean dashboard-assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(TEST_ENV) $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
+# The dashboard in headless Chromium (Debian's chromium and chromium-driver must be installed; .ci/run does).
+test-browser: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[browser]'
+	$(TEST_ENV) $(BIN)/pytest -m browser $(PYTEST_ARGS)
+
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -42,6 +47,11 @@ bench: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[bench]'
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The dashboard's country outlines (Natural Earth via a PyPI wheel), committed; rerun to rebuild them.
+dashboard-assets: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[assets]'
+	$(BIN)/python scripts/build_outlines.py
 
 # Backups of the database DATABASE_URL names (default db.sqlite3): `make backup [BACKUP=file]`, then
 # `make restore BACKUP=file` with the service stopped.

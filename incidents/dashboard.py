@@ -1,0 +1,19 @@
+"""The reference dashboard: a page that draws the public JSON (`stats/`, `countries/`, the incident list
+and its GeoJSON) in the browser. The server only sends the page; every number on it comes from the API,
+so the page is also a worked example for dashboard builders."""
+
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.generic import TemplateView
+
+
+class DashboardView(TemplateView):
+    template_name = "dashboard/dashboard.html"
+    embed = False
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "embed": self.embed}
+
+
+dashboard = DashboardView.as_view()
+# For iframes on other sites: no header or embed code, and framing allowed (the rest of the site denies it).
+dashboard_embed = xframe_options_exempt(DashboardView.as_view(embed=True))
