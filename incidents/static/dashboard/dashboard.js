@@ -27,8 +27,8 @@ function apiUrl(path, extra = {}) {
 
 class ApiError extends Error {}
 
-async function getJSON(url) {
-  const response = await fetch(url, { headers: { Accept: "application/json" } });
+async function getJSON(url, accept = "application/json") {
+  const response = await fetch(url, { headers: { Accept: accept } });
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const messages = data && typeof data === "object"
@@ -273,7 +273,7 @@ async function render() {
     drawBars("country-panel", byCountry);
     drawBars("category-panel", byCategory);
     try {
-      drawMap(await getJSON(apiUrl("incidents/", { format: "geojson" })));
+      drawMap(await getJSON(apiUrl("incidents/", { format: "geojson" }), "application/geo+json"));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       mapUnavailable(error.message);
