@@ -344,7 +344,7 @@ def main() -> None:
             f"`stats/` computed without its cache at {size:,} incidents (the first request after a write; "
             f"published incidents, median of 3; bench/stats.py):\n\n{uncached_stats(database)}"
         )
-        print(sections[-1], flush=True)
+        print("\n\n".join(sections[-2:]), flush=True)  # the table and the uncached stats of this size
     cores = os.cpu_count()
     header = (
         "# Benchmark results\n\n"
