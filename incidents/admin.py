@@ -1,8 +1,11 @@
 """Data entry for editors. Every save goes through `incidents.services`, so the admin can store nothing
 the API would refuse, and every change is recorded with the editor who made it."""
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import csrf_protect_m
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpResponseNotAllowed
@@ -22,8 +25,77 @@ def _first_message(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
+class ServiceRefusal(Exception):
+    """The services refused a save that the admin's forms had accepted: its errors go back on the form."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def refusal_from(error: Exception, instance) -> ServiceRefusal:
+    if isinstance(error, services.VersionConflict):
+        opened = instance.version if isinstance(instance, Incident) else None
+        message = stale_edit_message(instance.pk, opened, error.current_version) if opened else str(error)
+        return ServiceRefusal({"__all__": [message]})
+    if hasattr(error, "error_dict"):
+        return ServiceRefusal(error.message_dict)
+    return ServiceRefusal({"__all__": error.messages})
+
+
+class ServiceErrorsForm(forms.ModelForm):
+    """A form that shows the errors the services gave when the admin saved it (set by `ServiceAdmin`)."""
+
+    service_errors: dict[str, list[str]] = {}
+    # Names the services use for what this form shows under another name.
+    service_field_names: dict[str, str] = {}
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, refused in self.service_errors.items():
+            field = self.service_field_names.get(name, name)
+            listed = self.service_field_names.get(name.split("[")[0])  # an item of a list this form shows
+            if field in self.fields:
+                self.add_error(field, refused)
+            elif listed in self.fields:
+                self.add_error(listed, [f"{readable_field(name)}: {message}" for message in refused])
+            else:  # an inline row or a rule of the whole record: named in the message
+                self.add_error(None, [f"{readable_field(name)}: {message}" for message in refused])
+        return cleaned
+
+
+def readable_field(name: str) -> str:
+    """`weapons[1].quantity` becomes "Weapon 2, quantity" for a person reading the form."""
+    if name == "__all__":
+        return "Record"
+    match = re.fullmatch(r"(\w+)\[(\d+)\](?:\.(\w+))?", name)
+    if not match:
+        return name.replace("_", " ").capitalize()
+    listed, index, field = match.groups()
+    row = f"{listed.rstrip('s').replace('_', ' ').capitalize()} {int(index) + 1}"
+    return f"{row}, {field.replace('_', ' ')}" if field else row
+
+
 class ServiceHistoryAdmin(SimpleHistoryAdmin):
-    """History screens without "revert": a revert would write around the services."""
+    """Saves through the services, with what they refuse shown on the form; history without "revert"."""
+
+    @csrf_protect_m
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Not in one transaction, unlike Django's own: each service call is one, and a networked geocoder
+        # must answer before the write transaction opens (as through the API).
+        try:
+            return self._changeform_view(request, object_id, form_url, extra_context)
+        except ServiceRefusal as refusal:
+            # Nothing was written: show the same POST again, with the services' errors on its form.
+            request.service_errors = refusal.errors
+            return self._changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        errors = getattr(request, "service_errors", None)
+        if errors and request.method == "POST":
+            return type(form.__name__, (form,), {"service_errors": errors})
+        return form
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method != "GET":
@@ -100,7 +172,7 @@ class GeocodeWarningFilter(admin.SimpleListFilter):
         return queryset
 
 
-class IncidentAdminForm(forms.ModelForm):
+class IncidentAdminForm(ServiceErrorsForm):
     # The version the editor opened: saving over a newer one is refused (API.md "no edit may be lost").
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     tag_slugs = forms.CharField(
@@ -108,6 +180,8 @@ class IncidentAdminForm(forms.ModelForm):
         required=False,
         help_text="Comma-separated slugs, e.g. ukraine-aid, grenades. New tags are created on first use.",
     )
+
+    service_field_names = {"tags": "tag_slugs"}
 
     class Meta:
         model = Incident
@@ -189,7 +263,7 @@ class IncidentAdmin(ServiceHistoryAdmin):
         """Deferred: the incident is saved with its inlines in `save_related`, in one service call."""
 
     def save_related(self, request, form, formsets, change):
-        data = {name: form.cleaned_data[name] for name in IncidentAdminForm.Meta.fields}
+        data = self._incident_data(form, change)
         data["tags"] = form.cleaned_data["tag_slugs"]
         for formset in formsets:
             rows = [f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
@@ -208,18 +282,36 @@ class IncidentAdmin(ServiceHistoryAdmin):
                 ]
             elif formset.model is IncidentActor:
                 data["actors"] = [row["actor"] for row in rows if row.get("actor")]
-        if change:
-            saved = services.incident_update(
-                incident=form.instance,
-                user=request.user,
-                data=data,
-                expected_version=form.cleaned_data.get("loaded_version"),
-            )
-        else:
-            saved = services.incident_create(user=request.user, data=data)
+        try:
+            if change:
+                saved = services.incident_update(
+                    incident=form.instance,
+                    user=request.user,
+                    data=data,
+                    expected_version=form.cleaned_data.get("loaded_version"),
+                )
+            else:
+                saved = services.incident_create(user=request.user, data=data)
+        except (ValidationError, services.VersionConflict) as error:
+            raise refusal_from(error, form.instance) from error
         # The admin goes on with `form.instance` (messages, log entry, redirect): give it the saved state.
         form.instance.__dict__.update(saved.__dict__)
         self._warn_of_duplicates(request, saved)
+
+    @staticmethod
+    def _incident_data(form, change: bool) -> dict:
+        """The incident's fields as the API would send them: coordinates only when the editor typed or changed
+        them (they are then `manual`), so that a place without coordinates is geocoded exactly as through the
+        API, and a changed place is geocoded again unless its coordinates were typed by hand."""
+        coordinates = ("latitude", "longitude", "geo_precision")
+        typed = (
+            bool(set(coordinates) & set(form.changed_data))
+            if change
+            else form.cleaned_data.get("latitude") is not None or form.cleaned_data.get("longitude") is not None
+        )
+        return {
+            name: form.cleaned_data[name] for name in IncidentAdminForm.Meta.fields if typed or name not in coordinates
+        }
 
     def _warn_of_duplicates(self, request, incident) -> None:
         likely = [
@@ -313,14 +405,19 @@ class ServiceSavedAdmin(ServiceHistoryAdmin):
     service_fields: tuple[str, ...] = ()
     instance_argument = ""
 
+    form = ServiceErrorsForm
+
     def save_model(self, request, obj, form, change):
-        if change:
-            data = {name: form.cleaned_data[name] for name in form.changed_data if name in self.service_fields}
-            stored = type(obj).objects.get(pk=obj.pk)
-            saved = type(self).update_service(**{self.instance_argument: stored}, user=request.user, data=data)
-        else:
-            data = {name: form.cleaned_data[name] for name in self.service_fields if name in form.cleaned_data}
-            saved = type(self).create_service(user=request.user, data=data)
+        try:
+            if change:
+                data = {name: form.cleaned_data[name] for name in form.changed_data if name in self.service_fields}
+                stored = type(obj).objects.get(pk=obj.pk)
+                saved = type(self).update_service(**{self.instance_argument: stored}, user=request.user, data=data)
+            else:
+                data = {name: form.cleaned_data[name] for name in self.service_fields if name in form.cleaned_data}
+                saved = type(self).create_service(user=request.user, data=data)
+        except ValidationError as error:
+            raise refusal_from(error, obj) from error
         obj.__dict__.update(saved.__dict__)
 
     def delete_model(self, request, obj):
@@ -362,6 +459,13 @@ class ActorAdmin(ServiceSavedAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(ServiceSavedAdmin):
+    create_service = services.tag_create
+    update_service = services.tag_update
+    delete_service = services.tag_delete
+    service_fields = services.TAG_FIELDS
+    instance_argument = "tag"
+
     search_fields = ["slug"]
     list_display = ["slug"]
+    fields = [*services.TAG_FIELDS]

@@ -60,6 +60,8 @@ class Tag(models.Model):
 
     slug = models.SlugField("slug", max_length=64, unique=True)
 
+    history = history()
+
     class Meta:
         ordering = ["slug"]
         verbose_name = "tag"

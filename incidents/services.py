@@ -80,6 +80,7 @@ SOURCE_FIELDS = (
     "reliability",
 )
 ACTOR_FIELDS = ("name", "kind")
+TAG_FIELDS = ("slug",)
 
 # Limits of API.md "HTTP behaviour", enforced here so no entry point can exceed them.
 MAX_WEAPONS = 200
@@ -564,6 +565,31 @@ def actor_delete(*, actor: Actor, user) -> None:
     """Delete an actor; raises `django.db.models.ProtectedError` while an incident is linked to it."""
     with transaction.atomic(), recorded_change(user):
         actor.delete()
+
+
+def tag_create(*, user, data: Mapping) -> Tag:
+    with transaction.atomic(), recorded_change(user):
+        tag = Tag(**{name: data[name] for name in TAG_FIELDS if name in data})
+        tag.full_clean()
+        tag.save()
+    return tag
+
+
+def tag_update(*, tag: Tag, user, data: Mapping) -> Tag:
+    """Rename a tag; every incident tagged with it gets a new version (its record shows the slug)."""
+    with transaction.atomic(), recorded_change(user):
+        if _assign_changed(tag, data, TAG_FIELDS):
+            tag.full_clean()
+            tag.save()
+            for incident in Incident.objects.filter(tag_links__tag=tag).distinct():
+                _refresh_incident(incident)
+    return tag
+
+
+def tag_delete(*, tag: Tag, user) -> None:
+    """Delete a tag; raises `django.db.models.ProtectedError` while an incident carries it."""
+    with transaction.atomic(), recorded_change(user):
+        tag.delete()
 
 
 def _assign_changed(instance, data: Mapping, fields: Sequence[str]) -> set[str]:

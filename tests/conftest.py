@@ -63,3 +63,29 @@ def private_cache(settings):
 
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def responses_match_the_schema(monkeypatch):
+    """Every API answer a test's client receives is validated against the OpenAPI document (openapi-core):
+    status codes, content types and bodies, for lists, records, `fields=`, errors and every JSON format."""
+    from django.test import Client
+
+    from tests import openapi_check
+
+    real_request = Client.request
+
+    def checked_request(client, **request):
+        response = real_request(client, **request)
+        wsgi = getattr(response, "wsgi_request", None)
+        if wsgi is None or not openapi_check.should_check(wsgi.path, response):
+            return response
+        if response.streaming:
+            body = b"".join(response.streaming_content)
+            response.streaming_content = [body]
+        else:
+            body = response.content
+        openapi_check.check(wsgi.method, wsgi.get_full_path(), response, body)
+        return response
+
+    monkeypatch.setattr(Client, "request", checked_request)

@@ -245,3 +245,117 @@ def test_add_and_change_forms_render_with_their_inlines(editor_admin):
     for prefix in ("weapons", "citations", "actor_links"):
         assert f'name="{prefix}-TOTAL_FORMS"' in change_page.content.decode()
     assert change_page.context["adminform"].form["tag_slugs"].value() == "hand-grenades"
+
+
+# --- One write path: what the API does, the admin does -----------------------------------------------
+
+
+def test_a_place_saved_without_coordinates_is_geocoded_as_through_the_api(editor_admin):
+    response = editor_admin.post(ADD, incident_form(country="SE", place="Malmö"))
+    assert response.status_code == 302
+    incident = Incident.objects.get()
+    assert (incident.geocode_provider, incident.geo_precision, incident.geocode_query) == (
+        "gazetteer",
+        "locality",
+        "Malmö",
+    )
+    assert (round(float(incident.latitude), 2), round(float(incident.longitude), 2)) == (55.61, 13.0)
+
+
+def test_a_changed_place_is_geocoded_again_and_typed_coordinates_are_kept(editor_admin):
+    response = editor_admin.post(ADD, incident_form(country="SE", place="Malmö"))
+    incident = Incident.objects.get()
+    change = reverse("admin:incidents_incident_change", args=[incident.pk])
+    form = incident_form(country="SE", place="Göteborg", loaded_version=incident.version)
+    form.update(latitude=str(incident.latitude), longitude=str(incident.longitude), geo_precision="locality")
+    response = editor_admin.post(change, form)
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert (incident.geocode_query, round(float(incident.latitude), 1)) == ("Göteborg", 57.7)
+    form = incident_form(country="SE", place="Lund", latitude="55.7", longitude="13.2", geo_precision="exact")
+    form["loaded_version"] = incident.version
+    assert editor_admin.post(change, form).status_code == 302
+    incident.refresh_from_db()
+    assert (incident.geocode_provider, float(incident.latitude), incident.place) == ("manual", 55.7, "Lund")
+
+
+@pytest.mark.parametrize("typed", ["Hand Grenades, åäö", "grenades, Ä", "a b"])
+def test_a_tag_that_is_not_a_slug_is_a_form_error_not_a_server_error(editor_admin, typed):
+    response = editor_admin.post(ADD, incident_form(tag_slugs=typed))
+    assert response.status_code == 200
+    assert "tag_slugs" in response.context["adminform"].form.errors
+    assert not Incident.objects.exists()
+
+
+def test_an_edit_racing_another_in_the_service_is_refused_on_the_form(editor_admin, editor_user, monkeypatch):
+    """The version check passes in the form, then another editor saves first: the service refuses (no 500)."""
+    from incidents import services
+
+    incident = make_incident(title="Opened")
+    real_update = services.incident_update
+
+    def update_after_a_rival(**kwargs):
+        real_update(incident=Incident.objects.get(pk=incident.pk), user=editor_user, data={"title": "Rival"})
+        return real_update(**kwargs)
+
+    monkeypatch.setattr(services, "incident_update", update_after_a_rival)
+    change = reverse("admin:incidents_incident_change", args=[incident.pk])
+    response = editor_admin.post(change, incident_form(title="Mine", loaded_version="1"))
+    assert response.status_code == 200
+    assert "changed since you opened it" in response.content.decode()
+    incident.refresh_from_db()
+    assert (incident.title, incident.version) == ("Rival", 2)
+
+
+def test_renaming_a_tag_in_the_admin_moves_versions_etags_history_and_sync(editor_admin, anon_client):
+    from django.utils import timezone
+
+    tagged = make_incident(published=True, tags=["grenade"])
+    before = anon_client.get(reverse("incident-detail", args=[tagged.pk]))
+    stats_before = anon_client.get(reverse("stats"), {"group_by": "country"})
+    since = timezone.now().isoformat()
+    tag = tagged.tags.get()
+    response = editor_admin.post(reverse("admin:incidents_tag_change", args=[tag.pk]), {"slug": "hand-grenade"})
+    assert response.status_code == 302
+    tagged.refresh_from_db()
+    assert tagged.version == 2
+    after = anon_client.get(reverse("incident-detail", args=[tagged.pk]), HTTP_IF_NONE_MATCH=before["ETag"])
+    assert after.status_code == 200 and after.json()["tags"] == ["hand-grenade"]
+    stale = anon_client.get(reverse("stats"), {"group_by": "country"}, HTTP_IF_NONE_MATCH=stats_before["ETag"])
+    assert stale.status_code == 200
+    synced = anon_client.get(reverse("incident-list"), {"updated_since": since})
+    assert [record["id"] for record in synced.json()["results"]] == [tagged.pk]
+    assert tag.history.first().slug == "hand-grenade"
+    assert tagged.history.first().version == 2
+
+
+def test_a_tag_in_use_cannot_be_deleted_from_the_admin(editor_admin):
+    tag = make_incident(tags=["in-use"]).tags.get()
+    response = editor_admin.post(reverse("admin:incidents_tag_delete", args=[tag.pk]), {"post": "yes"})
+    assert response.status_code == 200
+    assert "protected" in response.content.decode().lower()
+    assert tag.__class__.objects.filter(pk=tag.pk).exists()
+
+
+def test_a_source_the_services_refuse_is_shown_on_the_form(editor_admin):
+    taken = make_source(url="https://news.example.org/taken")
+    other = make_source()
+    response = editor_admin.post(
+        reverse("admin:incidents_source_change", args=[other.pk]),
+        {
+            "url": taken.url,
+            "title": "",
+            "publisher": "Example",
+            "published_on": "",
+            "source_type": "news",
+            "language": "en",
+            "archived_url": "",
+            "archived_at_0": "",
+            "archived_at_1": "",
+            "reliability": "F",
+        },
+    )
+    assert response.status_code == 200
+    assert "url" in response.context["adminform"].form.errors
+    other.refresh_from_db()
+    assert other.url != taken.url

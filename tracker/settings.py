@@ -184,6 +184,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["incidents.api.permissions.ReadAnyoneWriteEditors"],
+    # Writes take JSON only: the one body every documented operation describes (and generated clients send).
+    "DEFAULT_PARSER_CLASSES": ["incidents.api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["incidents.api.renderers.OrjsonRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if BROWSABLE_API else []),
     "DEFAULT_PAGINATION_CLASS": "incidents.api.pagination.StrictLimitOffsetPagination",
