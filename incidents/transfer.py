@@ -22,11 +22,11 @@ from typing import TextIO
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from tqdm import tqdm
 
 from incidents import services
 from incidents.api.exports import FORMULA_PREFIXES, csv_chunks, geojson_chunks
 from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentTag, Source, WeaponItem
+from incidents.progress import Progress
 from incidents.selectors import in_record_chunks
 
 BATCH_SIZE = 1000
@@ -193,7 +193,7 @@ def import_records(
     """Import numbered records (from `read_records`); see the module's docstring."""
     report = ImportReport(rows=len(records), dry_run=dry_run)
     importer = _Importer(user=user, report=report)
-    with tqdm(total=len(records), unit="row", disable=not progress, desc="import") as bar:
+    with Progress(len(records), "import", "row", enabled=progress) as bar:
         if dry_run:
             with transaction.atomic():
                 importer.run(records, bar)
@@ -518,7 +518,7 @@ def write_export(incidents, export_format: str, out: TextIO, *, progress: bool =
             cursor.execute("PRAGMA cache_size=-8000")
     count = incidents.count()
     written = 0
-    with tqdm(total=count, unit="incident", disable=not progress, desc="export") as bar:
+    with Progress(count, "export", "incident", enabled=progress) as bar:
 
         def counted(records):
             nonlocal written

@@ -89,3 +89,13 @@ def responses_match_the_schema(monkeypatch):
         return response
 
     monkeypatch.setattr(Client, "request", checked_request)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium driven by Selenium (tests under the `browser` marker; see tests/browsers.py)."""
+    from tests.browsers import start_chromium
+
+    driver = start_chromium()
+    yield driver
+    driver.quit()

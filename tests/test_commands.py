@@ -97,3 +97,84 @@ def test_fixture_loader_loads_into_an_empty_database_only(tmp_path, monkeypatch)
     write_fixture(tmp_path, "From the fixture, again")
     assert run("load_sourced_fixtures") == ["Data already present: fixtures not loaded, nothing overwritten."]
     assert list(Incident.objects.values_list("title", flat=True)) == ["Edited by an editor"]
+
+
+def test_audit_data_finds_a_source_missing_from_the_research_notes(tmp_path):
+    from tests.factories import make_source
+
+    noted = make_source(url="https://news.example.org/noted")
+    research = tmp_path / "notes.md"
+    research.write_text(f"| 1 | a record | {noted.url} |\n")
+    assert run("audit_data", "--research-file", str(research)) == ["0 findings."]
+    unnoted = make_source(url="https://news.example.org/not-in-the-notes")
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="1 finding"):
+        call_command("audit_data", "--research-file", str(research), stdout=out)
+    assert out.getvalue().strip() == f"source {unnoted.pk}: URL not in notes.md: {unnoted.url}"
+
+
+def test_progress_off_a_terminal_is_a_plain_line_with_count_rate_and_time():
+    from incidents.progress import Progress
+
+    stream = io.StringIO()  # not a terminal, like a log file or cron's mail
+    with Progress(3, "import", "row", stream=stream, every=0) as progress:
+        progress.update(2)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2 and "\r" not in stream.getvalue()
+    assert lines[0].startswith("import: 2/3 rows (67%), ") and lines[0].endswith(" s elapsed")
+    assert lines[1].startswith("import: 2/3 rows (67%), ")
+    assert " rows/s, " in lines[1]
+
+
+def test_the_import_command_reports_progress_when_its_output_is_not_a_terminal(tmp_path):
+    import subprocess
+    import sys
+
+    from tests import live
+
+    work = tmp_path / "work"
+    work.mkdir()
+    env = live.environment(work)
+    live.manage(env, "migrate", "-v0", timeout=300)
+    rows = [
+        {"title": f"Row {n}", "incident_type": "seizure", "occurred_on": "2022-10-30", "country": "FI"}
+        for n in range(3)
+    ]
+    (tmp_path / "rows.json").write_text(json.dumps(rows))
+    done = subprocess.run(
+        [sys.executable, "manage.py", "import_incidents", str(tmp_path / "rows.json")],
+        cwd=live.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert "import: 3/3 rows (100%)" in done.stderr
+
+
+def test_commands_need_no_secret_in_the_environment_but_a_served_deployment_does(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests import live
+
+    env = {key: value for key, value in live.environment(tmp_path).items() if key not in ("SECRET_KEY", "DEBUG")}
+    env.pop("TRACKER_COMMAND_LINE", None)
+    checked = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=live.ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert (live.ROOT / ".secret_key").stat().st_mode & 0o077 == 0  # readable by its owner only
+    served = subprocess.run(
+        [sys.executable, "-c", "import tracker.wsgi"],
+        cwd=live.ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "tracker.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert served.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in served.stderr
+    assert os.environ.get("TRACKER_COMMAND_LINE") in (None, "1")

@@ -3,24 +3,15 @@ against gunicorn serving the sourced fixtures. `make test` deselects these; `.ci
 browser and runs them (`make test-browser`). A screenshot of each run is saved under docs/."""
 
 import json
-import shutil
 import urllib.request
 
 import pytest
 
+from tests.browsers import Keys, WebDriverWait
 from tests.live import ROOT, environment, gunicorn, manage
-
-try:  # the `browser` extra; `make test` collects this module without it (and deselects its tests)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
-except ImportError:
-    webdriver = None
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 DOCS = ROOT / "docs"
 
 
@@ -33,22 +24,6 @@ def site(tmp_path_factory):
     manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
     with gunicorn(env, workers=2) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if webdriver is None:
-        pytest.fail("Selenium is missing: pip install -e '.[browser]' (make test-browser does)")
-    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-        pytest.fail("headless Chromium is missing: apt-get install chromium chromium-driver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_window_size(1280, 1600)
-    yield driver
-    driver.quit()
 
 
 def api(base: str, path: str) -> dict:

@@ -5,11 +5,13 @@ Each section below is one concern; API.md "Configuration" lists the variables.
 
 import hashlib
 import os
+import secrets
 import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -31,14 +33,27 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value.strip() else default
 
 
+def local_secret_key(path: Path) -> str:
+    """A random key made on first use and kept in a file only its owner reads (ignored by git)."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
 # --- Core -----------------------------------------------------------------------------------------
-# DEBUG is off unless asked for (`make run` turns it on); without DEBUG a real secret is required.
+# DEBUG is off unless asked for (`make run` turns it on). Commands typed in a shell (`manage.py`, which sets
+# TRACKER_COMMAND_LINE) and `make run` need no secret in the environment: they use a local one made on first
+# use in `.secret_key`. A served deployment (gunicorn, `tracker.wsgi`) with DEBUG off requires SECRET_KEY.
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not (DEBUG or env_bool("TRACKER_COMMAND_LINE")):
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "insecure-local-development-key-only-used-with-DEBUG"
+    SECRET_KEY = local_secret_key(BASE_DIR / ".secret_key")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -232,6 +247,9 @@ CORS_ALLOW_ALL_ORIGINS = not CORS_ALLOWED_ORIGINS
 CORS_ALLOW_CREDENTIALS = False
 CORS_URLS_REGEX = r"^(?!)"
 CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
+# A dashboard on another origin revalidates: it reads the ETag and sends it back in If-None-Match (a 304).
+CORS_EXPOSE_HEADERS = ("ETag",)
+CORS_ALLOW_HEADERS = (*default_cors_headers, "if-none-match")
 
 # --- Limits and rates -----------------------------------------------------------------------------
 ANON_THROTTLE_RATE = os.environ.get("ANON_THROTTLE_RATE", "120/minute")

@@ -37,10 +37,9 @@ class Command(BaseCommand):
             problems = "; ".join(f"--{name}: {' '.join(messages)}" for name, messages in filterset.errors.items())
             raise CommandError(problems)
         incidents = filterset.qs
-        progress = sys.stderr.isatty()
         if output:
             with open(output, "w", encoding="utf-8", newline="") as out:
-                written = write_export(incidents, format, out, progress=progress)
+                written = write_export(incidents, format, out, progress=True)
         else:
-            written = write_export(incidents, format, self.stdout, progress=progress)
+            written = write_export(incidents, format, self.stdout, progress=True)
         sys.stderr.write(f"{written} incidents exported.\n")

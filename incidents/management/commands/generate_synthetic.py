@@ -9,7 +9,6 @@ so loudly when it finds real incidents.
 
 import datetime
 import random
-import sys
 import uuid
 from decimal import Decimal
 from types import SimpleNamespace
@@ -22,6 +21,7 @@ from incidents import bulk
 from incidents.choices import ActorKind, IncidentType, SourceType, Status, Verification, WeaponCategory
 from incidents.history import bump_data_version
 from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentTag, Source, Tag, WeaponItem
+from incidents.progress import Progress
 from incidents.services import set_derived_values
 
 TAG = "synthetic"
@@ -59,14 +59,14 @@ class Command(BaseCommand):
             sources = self._sources(rng, max(20, count // 2))
             actors = self._actors(rng, max(10, min(5000, count // 200)))
         made = 0
-        while made < count:
-            size = min(BATCH, count - made)
-            with transaction.atomic():
-                self._batch(rng, made, size, countries, weights, towns, sources, actors, tag)
-                bump_data_version()
-            made += size
-            sys.stderr.write(f"\rsynthetic incidents: {made}/{count}")
-        sys.stderr.write("\n")
+        with Progress(count, "synthetic", "incident") as progress:
+            while made < count:
+                size = min(BATCH, count - made)
+                with transaction.atomic():
+                    self._batch(rng, made, size, countries, weights, towns, sources, actors, tag)
+                    bump_data_version()
+                made += size
+                progress.update(size)
         bulk.refresh_planner_statistics()
         self.stdout.write(f"{count} synthetic incidents written (seed {seed}).")
 

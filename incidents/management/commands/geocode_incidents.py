@@ -1,13 +1,12 @@
 """python manage.py geocode_incidents [--all]: fill in coordinates from places, with progress."""
 
-import sys
-
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from incidents import services
 from incidents.models import Incident
+from incidents.progress import Progress
 
 
 class Command(BaseCommand):
@@ -32,12 +31,10 @@ class Command(BaseCommand):
             candidates = candidates.filter(latitude__isnull=True)
         ids = list(candidates.order_by("id").values_list("id", flat=True))
         placed = 0
-        for number, incident_id in enumerate(ids, start=1):
-            incident = Incident.objects.get(pk=incident_id)
-            updated = services.incident_geocode(incident=incident, user=acting)
-            placed += updated.has_coordinates
-            if number % 50 == 0 or number == len(ids):
-                sys.stderr.write(f"\rgeocoded {number}/{len(ids)}")
-        if ids:
-            sys.stderr.write("\n")
+        with Progress(len(ids), "geocode", "incident") as progress:
+            for incident_id in ids:
+                incident = Incident.objects.get(pk=incident_id)
+                updated = services.incident_geocode(incident=incident, user=acting)
+                placed += updated.has_coordinates
+                progress.update()
         self.stdout.write(f"{placed} of {len(ids)} incidents have coordinates.")

@@ -35,7 +35,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {error}") from None
         except ImportFileError as error:
             raise CommandError(str(error)) from None
-        report = import_records(records, user=acting, dry_run=dry_run, progress=sys.stderr.isatty())
+        report = import_records(records, user=acting, dry_run=dry_run, progress=True)
         if report.created:
             refresh_planner_statistics()
         for error in report.errors:

@@ -1,0 +1,84 @@
+"""The admin as an editor uses it, in headless Chromium against gunicorn: log in, add an incident with a
+weapon inline, a new source made in the "add another" popup and a place, save; the public API then shows
+the incident with the coordinates the service's geocoder found."""
+
+import pytest
+
+from tests.browsers import By, Select, WebDriverWait
+from tests.live import call, environment, gunicorn, manage
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "a long editor password"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    work = tmp_path_factory.mktemp("admin")
+    env = environment(work, STATIC_ROOT=str(work / "static"), ANON_THROTTLE_RATE="off")
+    manage(env, "migrate", "-v0", timeout=300)
+    manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
+    manage(env, "create_api_user", "editor", "--role", "editor", "--password", PASSWORD)
+    with gunicorn(env, workers=2) as base:
+        yield base
+
+
+def fill(driver, element_id: str, text: str) -> None:
+    field = driver.find_element(By.ID, element_id)
+    field.clear()
+    field.send_keys(text)
+
+
+def choose(driver, element_id: str, value: str) -> None:
+    Select(driver.find_element(By.ID, element_id)).select_by_value(value)
+
+
+def test_an_editor_adds_an_incident_with_a_weapon_a_new_source_and_a_place(site, browser):
+    browser.get(f"{site}/admin/login/?next=/admin/incidents/incident/add/")
+    fill(browser, "id_username", "editor")
+    fill(browser, "id_password", PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "id_title"))
+
+    fill(browser, "id_title", "Two hand grenades found in Malmö")
+    fill(browser, "id_summary", "Police found two hand grenades.")
+    choose(browser, "id_incident_type", "recovery")
+    choose(browser, "id_verification", "reported")
+    choose(browser, "id_status", "published")
+    fill(browser, "id_tag_slugs", "hand-grenades")
+    fill(browser, "id_occurred_on", "2023-07-01")
+    choose(browser, "id_date_precision", "month")
+    choose(browser, "id_country", "SE")
+    fill(browser, "id_place", "Malmö")
+    choose(browser, "id_weapons-0-category", "grenade")
+    fill(browser, "id_weapons-0-quantity", "2")
+
+    # The source does not exist yet: the "+" beside the citation's source opens the source form in a popup.
+    main_window = browser.current_window_handle
+    browser.find_element(By.ID, "add_id_citations-0-source").click()
+    WebDriverWait(browser, 30).until(lambda driver: len(driver.window_handles) == 2)
+    browser.switch_to.window(next(handle for handle in browser.window_handles if handle != main_window))
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.ID, "id_url"))
+    fill(browser, "id_url", "https://news.example.org/malmo-grenades")
+    fill(browser, "id_publisher", "Example News")
+    fill(browser, "id_title", "Grenades found in Malmö")
+    fill(browser, "id_language", "en")
+    browser.find_element(By.NAME, "_save").click()
+    WebDriverWait(browser, 30).until(lambda driver: len(driver.window_handles) == 1)
+    browser.switch_to.window(main_window)
+    WebDriverWait(browser, 30).until(
+        lambda driver: Select(driver.find_element(By.ID, "id_citations-0-source")).all_selected_options
+    )
+
+    browser.find_element(By.NAME, "_save").click()
+    WebDriverWait(browser, 30).until(lambda driver: "/add/" not in driver.current_url)
+    assert browser.find_elements(By.CSS_SELECTOR, ".messagelist .success"), browser.page_source[:2000]
+
+    status, _, page = call("GET", f"{site}/api/v1/incidents/")
+    assert status == 200 and page["count"] == 1
+    record = page["results"][0]
+    assert record["title"] == "Two hand grenades found in Malmö"
+    assert record["weapons"][0]["category"] == "grenade" and record["weapons"][0]["quantity"] == 2
+    assert [source["url"] for source in record["sources"]] == ["https://news.example.org/malmo-grenades"]
+    assert record["geocode"]["provider"] == "gazetteer" and record["geo_precision"] == "locality"
+    assert (round(record["latitude"], 2), round(record["longitude"], 2)) == (55.61, 13.0)
