@@ -26,8 +26,14 @@ LATEST_DATETIME = datetime.datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=dat
 MAX_JSON_DEPTH = 32
 MAX_IMPORT_ROWS = 5000  # per API request; the import command takes more
 
+
+def too_many_items(limit: int, given: int) -> str:
+    return f"At most {limit} items are allowed; {given} were given."
+
+
 # Queries.
 MAX_PAGE_SIZE = 1000
+MAX_OFFSET = 10**9  # far past any result; keeps offset + limit within every database's integers
 MAX_Q_LENGTH = 200
 MAX_Q_TERMS = 8
 MAX_RADIUS_KM = 20000

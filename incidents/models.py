@@ -31,8 +31,8 @@ from incidents.choices import (
     WeaponCategory,
 )
 from incidents.history import HistoricalChangeBase
+from incidents.limits import EARLIEST_DATE, MAX_QUANTITY, SUMMARY_MAX_LENGTH
 
-SUMMARY_MAX_LENGTH = 10_000
 http_url_validator = URLValidator(schemes=["http", "https"], message="Enter an http or https URL.")
 
 
@@ -44,6 +44,14 @@ def history(**kwargs) -> HistoricalRecords:
 def not_in_future(value: datetime.date) -> None:
     if value is not None and value > timezone.localdate():
         raise ValidationError("Date cannot be in the future.", code="future_date")
+
+
+def not_before_earliest(value: datetime.date) -> None:
+    if value is not None and value < EARLIEST_DATE:
+        raise ValidationError(f"Date cannot be before {EARLIEST_DATE.isoformat()}.", code="too_early")
+
+
+DATE_RANGE = [not_before_earliest, not_in_future]
 
 
 def first_day_of_precision(day: datetime.date, precision: str) -> datetime.date:
@@ -100,7 +108,7 @@ class Source(models.Model):
     url = models.URLField("URL", max_length=1000, unique=True, validators=[http_url_validator])
     title = models.CharField("title", max_length=500, blank=True)
     publisher = models.CharField("publisher", max_length=200)
-    published_on = models.DateField("published on", null=True, blank=True, validators=[not_in_future])
+    published_on = models.DateField("published on", null=True, blank=True, validators=DATE_RANGE)
     source_type = models.CharField("source type", max_length=32, choices=SourceType.choices, default=SourceType.NEWS)
     language = models.CharField("language", max_length=16, blank=True, help_text="BCP 47 code, e.g. fi, sv, en.")
     archived_url = models.URLField("archived URL", max_length=1000, blank=True, validators=[http_url_validator])
@@ -139,7 +147,7 @@ class Incident(models.Model):
     title = models.CharField("title", max_length=200)
     summary = models.TextField("summary", blank=True, validators=[MaxLengthValidator(SUMMARY_MAX_LENGTH)])
     incident_type = models.CharField("incident type", max_length=16, choices=IncidentType.choices)
-    occurred_on = models.DateField("occurred on", validators=[not_in_future])
+    occurred_on = models.DateField("occurred on", validators=DATE_RANGE)
     date_precision = models.CharField(
         "date precision", max_length=8, choices=DatePrecision.choices, default=DatePrecision.DAY
     )
@@ -265,7 +273,13 @@ class WeaponItem(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="weapons", verbose_name="incident")
     category = models.CharField("category", max_length=32, choices=WeaponCategory.choices)
     description = models.CharField("description", max_length=500, blank=True)
-    quantity = models.PositiveIntegerField("quantity", null=True, blank=True, help_text="Empty when unknown.")
+    quantity = models.PositiveIntegerField(
+        "quantity",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_QUANTITY)],
+        help_text=f"Empty when unknown; at most {MAX_QUANTITY:,}.",
+    )
     suspected_origin = CountryField("suspected origin", null=True, blank=True)
     markings = models.CharField("markings", max_length=500, blank=True)
 
@@ -277,6 +291,9 @@ class WeaponItem(models.Model):
         verbose_name_plural = "weapons"
         constraints = [
             models.CheckConstraint(condition=Q(category__in=WeaponCategory.values), name="weapon_category_valid"),
+            models.CheckConstraint(
+                condition=Q(quantity__isnull=True) | Q(quantity__lte=MAX_QUANTITY), name="weapon_quantity_in_range"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -23,8 +23,8 @@ def fold(text: str) -> str:
 
 
 def search_terms(query: str) -> list[str]:
-    """The folded words of a query; an incident matches when it contains every one of them."""
-    return fold(query).split()
+    """The distinct folded words of a query, in order; an incident matches when it contains every one."""
+    return list(dict.fromkeys(fold(query).split()))
 
 
 def term_matches(term: str, *, private: bool) -> Q:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, CharField, Count, Exists, F, Func, Max, OuterRef, QuerySet, Sum, Value, When
+from django.db.models import Case, CharField, Count, Exists, F, Func, Max, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django_countries import countries
 from django_countries.fields import Country
@@ -19,6 +19,7 @@ from incidents.choices import (
     Verification,
     WeaponCategory,
 )
+from incidents.limits import MAX_ID
 from incidents.models import (
     Actor,
     Citation,
@@ -116,9 +117,7 @@ PAGE_RELATIONS = [
     PageRelation("citations", Citation.objects.order_by("id").values_list("incident_id", *CITATION_COLUMNS)),
     PageRelation(
         "actors",
-        IncidentActor.objects.order_by("actor__name", "actor_id").values_list(
-            "incident_id", "actor_id", "actor__name", "actor__kind"
-        ),
+        IncidentActor.objects.order_by("actor_id").values_list("incident_id", "actor_id", "actor__name", "actor__kind"),
     ),
     PageRelation("tags", IncidentTag.objects.order_by("tag__slug").values_list("incident_id", "tag__slug")),
 ]
@@ -136,6 +135,7 @@ def attach_record_relations(incidents: list[Incident]) -> list[Incident]:
                 getattr(relations[incident_id], relation.name).append(values)
         for record in relations.values():
             record.tags = [slug for (slug,) in record.tags]
+            record.actors.sort(key=lambda actor: actor_order(*actor))
     for incident in incidents:
         incident.record_relations = relations[incident.pk]
     return incidents
@@ -167,18 +167,18 @@ def removals_visible_to(user) -> QuerySet[IncidentRemoval]:
     )
 
 
-def merged_into(incident_id, user) -> int | None:
-    """The incident a merged id now lives in, if the caller could see the merged one (else None: a 404)."""
+def merge_of(incident_id, user) -> IncidentRemoval | None:
+    """The merge that removed this id, if the caller could see the merged incident (else None: a 404). Its
+    `visible_merged_into` names the incident it now lives in only if the caller may see that one too: the
+    id of a draft is not shown to the public, here as in the sync feed."""
     try:
         incident_id = int(incident_id)
     except (TypeError, ValueError):
         return None  # not an id at all (the URL's pattern takes any text)
-    if abs(incident_id) >= 2**63:
+    if abs(incident_id) > MAX_ID:
         return None
-    removals = IncidentRemoval.objects.filter(incident_id=incident_id, reason=RemovalReason.MERGED)
-    if not is_editor(user):
-        removals = removals.filter(was_published=True)
-    return removals.values_list("merged_into", flat=True).first()
+    merges = removals_visible_to(user).filter(incident_id=incident_id, reason=RemovalReason.MERGED)
+    return merges.order_by("-removed_at", "-id").first()
 
 
 def sources_visible_to(user) -> QuerySet[Source]:
@@ -189,12 +189,27 @@ def sources_visible_to(user) -> QuerySet[Source]:
     return sources.filter(Exists(Citation.objects.filter(source=OuterRef("pk"), incident__status=Status.PUBLISHED)))
 
 
+def actor_order(actor_id: int, name: str, kind: str) -> tuple:
+    """Where an actor stands in a record's list: named actors by name, then individuals by id. An
+    individual's name is hidden from non-editors, so it must not decide the order either (its place among
+    named neighbours would bound it); one order for every audience keeps the records alike."""
+    hidden = kind == ActorKind.INDIVIDUAL
+    return (hidden, "" if hidden else name, actor_id)
+
+
 def actors_visible_to(user) -> QuerySet[Actor]:
-    """Editors see every actor; everybody else the actors linked to a published incident."""
+    """Editors see every actor, by name; everybody else the actors linked to a published incident, in
+    `actor_order` (individuals after the named actors, by id: their names decide nothing)."""
     actors = Actor.objects.all()
     if is_editor(user):
-        return actors
-    return actors.filter(Exists(IncidentActor.objects.filter(actor=OuterRef("pk"), incident__status=Status.PUBLISHED)))
+        return actors.order_by("name", "id")
+    hidden = Q(kind=ActorKind.INDIVIDUAL)
+    return (
+        actors.filter(Exists(IncidentActor.objects.filter(actor=OuterRef("pk"), incident__status=Status.PUBLISHED)))
+        .alias(hidden=Case(When(hidden, then=Value(1)), default=Value(0)))
+        .alias(shown_name=Case(When(hidden, then=Value("")), default=F("name")))
+        .order_by("hidden", "shown_name", "id")
+    )
 
 
 def country_summaries(incidents: QuerySet[Incident]) -> list[dict]:

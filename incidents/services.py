@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_countries import countries
 
 from incidents import bulk, geocoding
 from incidents.choices import ActorKind, RemovalReason, Status
 from incidents.history import recorded_change
+from incidents.limits import MAX_ACTORS, MAX_CITATIONS, MAX_ID, MAX_TAGS, MAX_WEAPONS, too_many_items
 from incidents.models import (
     Actor,
     Citation,
@@ -82,11 +83,6 @@ SOURCE_FIELDS = (
 ACTOR_FIELDS = ("name", "kind")
 TAG_FIELDS = ("slug",)
 
-# Limits of API.md "HTTP behaviour", enforced here so no entry point can exceed them.
-MAX_WEAPONS = 200
-MAX_CITATIONS = 50
-MAX_ACTORS = 50
-MAX_TAGS = 30
 
 PUBLISHED_NEEDS_CITATION = "A published incident needs at least one citation."
 MANUAL = "manual"  # the geocode provider of coordinates typed by a person
@@ -109,6 +105,47 @@ class CitationData:
     excerpt: str = ""
     stance: str = "supports"
     credibility: int = 6
+    # For a source not stored yet: the fields the citation gave (looked up again inside the write, where a
+    # concurrent first citation of the same URL may have stored it meanwhile).
+    source_fields: Mapping | None = None
+
+
+def cited_source(*, source_id: int | None = None, fields: Mapping) -> Source:
+    """The one rule for the source a citation names, whatever the entry point (API, admin, import, merge).
+
+    An `id` names a stored source. Otherwise the `url` names the stored source with that URL, or a new one
+    made from `fields` (unsaved: it is validated and created with the incident). An existing source is never
+    changed through an incident: a field given that differs from the stored one is a ValidationError naming
+    it (sources are edited on their own)."""
+    if source_id is not None:
+        source = Source.objects.filter(pk=source_id).first() if abs(source_id) <= MAX_ID else None
+        if source is None:
+            raise ValidationError({"id": [f"No source has id {source_id}."]})
+    else:
+        source = Source.objects.filter(url=fields["url"]).first()
+        if source is None:
+            return Source(**fields)
+    differing = source_differences(source, fields)
+    if differing:
+        raise ValidationError(differing)
+    return source
+
+
+def source_differences(source: Source, fields: Mapping) -> dict[str, list[str]]:
+    """The fields a citation gave that differ from the stored source (see `cited_source`)."""
+    differing = {}
+    for name, value in fields.items():
+        try:
+            value = Source._meta.get_field(name).to_python(value)
+        except ValidationError as error:
+            differing[name] = error.messages
+            continue
+        if getattr(source, name) != value:
+            differing[name] = [
+                f"Differs from the stored source ({getattr(source, name)!s:.80}); "
+                f"edit the source at /api/v1/sources/{source.pk}/ instead."
+            ]
+    return differing
 
 
 # --- Incidents ------------------------------------------------------------------------------------
@@ -395,7 +432,7 @@ def _record_state(incident: Incident) -> tuple:
 
 def _too_many(name: str, items: Sequence, limit: int, errors: dict) -> bool:
     if len(items) > limit:
-        errors.setdefault(name, []).append(f"At most {limit} items are allowed; {len(items)} were given.")
+        errors.setdefault(name, []).append(too_many_items(limit, len(items)))
         return True
     return False
 
@@ -421,6 +458,13 @@ def _citations_from(items: Iterable[CitationData], errors: dict, check_unique: b
         return []
     seen: set = set()
     for index, item in enumerate(items):
+        if item.source.pk is None and check_unique:
+            try:  # stored meanwhile by a concurrent first citation of the URL? then that one is cited
+                item.source = cited_source(fields=item.source_fields or {"url": item.source.url})
+            except ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    errors[f"sources[{index}].{field}"] = messages
+                continue
         probe = Citation(source=item.source, excerpt=item.excerpt, stance=item.stance, credibility=item.credibility)
         try:
             probe.full_clean(exclude=["incident", "source"], validate_unique=False, validate_constraints=False)
@@ -488,9 +532,9 @@ def _replace_citations(incident: Incident, citations: list[CitationData]) -> Non
     for source_id, citation in stored.items():
         if source_id not in wanted:
             citation.delete()
-    for item in citations:
+    for index, item in enumerate(citations):
         if item.source.pk is None:
-            item.source.save()
+            _save_new_source(item, index)
         citation = stored.get(item.source.pk)
         values = {"excerpt": item.excerpt, "stance": item.stance, "credibility": item.credibility}
         if citation is None:
@@ -499,6 +543,24 @@ def _replace_citations(incident: Incident, citations: list[CitationData]) -> Non
             for name, value in values.items():
                 setattr(citation, name, value)
             citation.save()
+
+
+def _save_new_source(item: CitationData, index: int) -> None:
+    """Store a new cited source. If a concurrent write stored the same URL first (PostgreSQL lets both look
+    it up before either commits), the unique index refuses this one: cite the stored one instead, as the
+    contract says (the same article cited by two incidents is one source)."""
+    try:
+        with transaction.atomic():  # a savepoint: the failed insert must not end the write's transaction
+            item.source.save()
+    except IntegrityError:
+        try:
+            item.source = cited_source(fields=item.source_fields or {"url": item.source.url})
+        except ValidationError as error:
+            raise ValidationError(
+                {f"sources[{index}].{field}": messages for field, messages in error.message_dict.items()}
+            ) from None
+        if item.source.pk is None:
+            raise  # not the URL after all: another constraint refused it
 
 
 def _replace_links(incident: Incident, link_model, field: str, targets: list) -> None:

@@ -25,6 +25,7 @@ from django.db import connection, transaction
 
 from incidents import services
 from incidents.api.exports import FORMULA_PREFIXES, csv_chunks, geojson_chunks
+from incidents.limits import MAX_ACTORS, MAX_CITATIONS, MAX_TAGS, MAX_WEAPONS, too_many_items
 from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentTag, Source, WeaponItem
 from incidents.progress import Progress
 from incidents.selectors import in_record_chunks
@@ -263,9 +264,12 @@ class _Importer:
             self.report.errors += [RowError(number, name, str(message)) for message in messages]
 
     def _load_references(self, records: list[dict]) -> None:
-        """Look up, in two queries per batch, the sources and actors its rows name."""
+        """Look up, in two queries per batch, the sources and actors its rows name (not those of a row over
+        the limits, which is rejected before anything it names is looked up)."""
         urls, names = set(), set()
         for record in records:
+            if _over_limits(record):
+                continue
             for citation in _list_or_empty(record.get("sources")):
                 if isinstance(citation, dict) and isinstance(citation.get("url"), str):
                     urls.add(citation["url"])
@@ -287,6 +291,8 @@ class _Importer:
         """The services' data for one record, with its references resolved; `_Rejected` names bad fields."""
         if not isinstance(record, dict):
             raise _Rejected({"row": ["Give each incident as an object."]})
+        if over := _over_limits(record):
+            raise _Rejected(over)
         errors: dict[str, list[str]] = {}
         for key in record:
             if key is None:
@@ -379,7 +385,8 @@ class _Importer:
             source = self._source(given, name, errors)
             own = {key: item[key] for key in services.CITATION_FIELDS if item.get(key) is not None}
             if isinstance(own.get("excerpt"), str) or "excerpt" not in own:
-                citations.append(services.CitationData(source=source, **own))
+                new_fields = given if source.pk is None else None
+                citations.append(services.CitationData(source=source, source_fields=new_fields, **own))
             else:
                 errors[f"{name}.excerpt"] = ["Give the excerpt as text."]
         return citations
@@ -397,17 +404,8 @@ class _Importer:
                 return source
             self.sources[source.url] = source  # later rows citing this URL get the same (new) source
             return source
-        for key, value in given.items():
-            try:
-                value = Source._meta.get_field(key).to_python(value)
-            except ValidationError as error:
-                errors[f"{name}.{key}"] = error.messages
-                continue
-            if getattr(source, key) != value:
-                errors[f"{name}.{key}"] = [
-                    f"Differs from the source already stored with this URL ({getattr(source, key)!s:.80}); "
-                    "edit the source instead."
-                ]
+        for key, messages in services.source_differences(source, given).items():
+            errors[f"{name}.{key}"] = messages
         return source
 
     def _actors(self, items, errors: dict) -> list[Actor]:
@@ -421,6 +419,18 @@ class _Importer:
                 self.actors[key] = Actor(name=key[0], kind=key[1])
             actors.append(self.actors[key])
         return actors
+
+
+LIST_LIMITS = {"weapons": MAX_WEAPONS, "sources": MAX_CITATIONS, "actors": MAX_ACTORS, "tags": MAX_TAGS}
+
+
+def _over_limits(record: dict) -> dict[str, list[str]]:
+    """The lists of a row longer than an incident may hold, checked on the raw row."""
+    return {
+        key: [too_many_items(limit, len(record[key]))]
+        for key, limit in LIST_LIMITS.items()
+        if isinstance(record.get(key), list) and len(record[key]) > limit
+    }
 
 
 def _six_decimals(value):

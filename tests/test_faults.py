@@ -60,6 +60,42 @@ def test_concurrent_writers_on_sqlite_all_land_once(served):
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+# --- Concurrent first citations of the same new URLs ------------------------------------------------
+
+RACERS, RACES_EACH = 8, 10
+RACED_URLS = [f"https://news.example.org/raced/{number}" for number in range(3)]
+
+
+def cite_the_raced_urls(base: str, token: str, racer: int) -> list[tuple[int, object]]:
+    answers = []
+    for number in range(RACES_EACH):
+        record = {
+            "title": f"Racer {racer} incident {number}",
+            "incident_type": "seizure",
+            "occurred_on": "2023-01-05",
+            "country": "DK",
+            "status": "published",
+            "sources": [{"url": url, "publisher": "Raced News"} for url in RACED_URLS],
+        }
+        status, _, body = live.call("POST", f"{base}/api/v1/incidents/", record, Authorization=f"Token {token}")
+        answers.append((status, body))
+    return answers
+
+
+@pytest.mark.parametrize("kind", live.BACKENDS)
+def test_concurrent_first_citations_of_one_url_share_one_source(tmp_path, kind):
+    """API.md: the same article cited by two incidents is one source, also when both write at once."""
+    with live.fresh_database(kind, tmp_path / "raced") as (env, query, _):
+        env = {**env, "ANON_THROTTLE_RATE": "off", "USER_THROTTLE_RATE": "off"}
+        token = live.manage(env, "create_api_user", "racer", "--role", "editor").stdout.splitlines()[-1]
+        with live.gunicorn(env, workers=4) as base, ThreadPoolExecutor(max_workers=RACERS) as pool:
+            results = list(pool.map(lambda racer: cite_the_raced_urls(base, token, racer), range(RACERS)))
+        answers = [answer for result in results for answer in result]
+        assert [status for status, _ in answers] == [201] * (RACERS * RACES_EACH), answers
+        assert sorted(row[0] for row in query("SELECT url FROM incidents_source")) == RACED_URLS
+        assert query("SELECT count(*) FROM incidents_citation")[0][0] == RACERS * RACES_EACH * len(RACED_URLS)
+
+
 # --- An import killed halfway ---------------------------------------------------------------------
 
 

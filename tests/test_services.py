@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from incidents import services
+from incidents.limits import MAX_WEAPONS
 from incidents.models import Citation, Incident, Source, Tag, WeaponItem
 from tests.factories import cite, incident_data, make_actor, make_incident, make_source
 
@@ -179,7 +180,7 @@ def test_citing_the_same_source_twice_is_refused():
 
 
 def test_too_many_weapons_are_refused():
-    weapons = [{"category": "pistol", "quantity": 1}] * (services.MAX_WEAPONS + 1)
+    weapons = [{"category": "pistol", "quantity": 1}] * (MAX_WEAPONS + 1)
     with pytest.raises(ValidationError) as excinfo:
         services.incident_create(user=None, data=incident_data(weapons=weapons))
     assert list(errors_of(excinfo)) == ["weapons"]

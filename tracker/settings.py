@@ -3,6 +3,7 @@
 Each section below is one concern; API.md "Configuration" lists the variables.
 """
 
+import datetime
 import hashlib
 import os
 import secrets
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
     "incidents",
 ]
 
@@ -90,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -168,6 +172,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 EDITORS_GROUP = "editors"
+# Admin logins are throttled by django-axes (API.md "HTTP behaviour"): 10 failures within 15 minutes, for a
+# user name or from one client, lock further attempts (even with the right password) for 15 minutes. Its
+# state is kept in the database, which every worker shares; failures are seen through its backend.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one reaching the limit locks
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
 # A revert from the history screen would write around the services (rules, version, inlines).
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
@@ -195,7 +208,7 @@ BROWSABLE_API = env_bool("BROWSABLE_API", True)
 REST_FRAMEWORK = {
     # Token before session: a request without credentials then gets 401 (with WWW-Authenticate), not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "incidents.api.throttling.CountedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["incidents.api.permissions.ReadAnyoneWriteEditors"],
@@ -218,6 +231,11 @@ REST_FRAMEWORK = {
     # the connecting address: X-Forwarded-For is only trusted behind as many proxies as declared.
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
+# The client address behind NUM_PROXIES proxies, for the admin's login throttle too (X-Forwarded-For only then).
+AXES_IPWARE_PROXY_COUNT = REST_FRAMEWORK["NUM_PROXIES"]
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if REST_FRAMEWORK["NUM_PROXIES"] else ("REMOTE_ADDR",)
+)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Arms-diversion incident tracker API",

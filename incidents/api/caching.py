@@ -15,6 +15,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from incidents.history import current_data_version
+from incidents.search import search_terms
 from incidents.selectors import is_editor
 
 IGNORED_IN_QUERY = {"_"}  # cache-busting
@@ -44,8 +45,19 @@ def record_etag(request, incident, fields) -> str:
     return f'"{incident.pk}-{incident.version}-{variant}"'
 
 
+def normalised_query(request) -> list[tuple[str, str]]:
+    """The query as it selects: sorted, cache-busting left out, `q` as its distinct folded terms (so
+    `q=Grenade grenade` is the same answer, the same ETag and the same cache entry as `q=grenade`)."""
+    query = []
+    for name, value in request.query_params.items():
+        if name in IGNORED_IN_QUERY:
+            continue
+        query.append((name, " ".join(search_terms(value)) if name == "q" else value))
+    return sorted(query)
+
+
 def collection_etag(request, kind: str) -> str:
-    query = sorted((name, value) for name, value in request.query_params.items() if name not in IGNORED_IN_QUERY)
+    query = normalised_query(request)
     version = current_data_version()
     return f'"{kind}-{version}-{_digest(kind, version, visibility(request), response_format(request), query)}"'
 

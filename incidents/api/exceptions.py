@@ -17,8 +17,10 @@ class MergedIncident(exceptions.APIException):
     status_code = status.HTTP_410_GONE
     default_code = "merged"
 
-    def __init__(self, merged_into: int):
-        super().__init__(f"This incident was merged into incident {merged_into}.")
+    def __init__(self, merged_into: int | None):
+        # None: merged into an incident the caller cannot see, whose id is not shown either.
+        into = f"incident {merged_into}" if merged_into is not None else "another incident"
+        super().__init__(f"This incident was merged into {into}.")
         self.merged_into = merged_into
 
 

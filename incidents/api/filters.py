@@ -7,6 +7,7 @@ they would be is closed here (see DESIGN.md "Pitfalls").
 """
 
 import copy
+import datetime
 import math
 
 from django import forms
@@ -14,7 +15,7 @@ from django.core.validators import validate_slug
 from django.db.models import Exists, F, FloatField, Func, OuterRef, Q, QuerySet
 from django_countries import countries
 from django_filters import rest_framework as filters
-from django_filters.fields import BaseCSVField
+from django_filters.fields import BaseCSVField, IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
@@ -31,14 +32,23 @@ from incidents.choices import (
     Verification,
     WeaponCategory,
 )
+from incidents.limits import (
+    EARLIEST_DATETIME,
+    LATEST_DATETIME,
+    MAX_ID,
+    MAX_LIST_ITEMS,
+    MAX_Q_LENGTH,
+    MAX_Q_TERMS,
+    MAX_QUANTITY,
+    MAX_RADIUS_KM,
+    MAX_WEAPONS,
+)
 from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentRemoval, IncidentTag, Source, WeaponItem
 from incidents.search import search_terms, term_matches
 from incidents.selectors import is_editor
 
 ALWAYS_ALLOWED = frozenset({"format", "_"})
 EARTH_RADIUS_KM = 6371.0088
-MAX_RADIUS_KM = 20000
-MAX_Q_LENGTH = 200
 
 
 def must_be_positive(value: float) -> None:
@@ -71,6 +81,8 @@ class StrictCSVField(BaseCSVField):
     def clean(self, value):
         if value is not None and (not value or any(item.strip() == "" for item in value)):
             raise forms.ValidationError("Give a comma-separated list without empty items.", code="empty_item")
+        if value is not None and len(value) > MAX_LIST_ITEMS:
+            raise forms.ValidationError(f"Give at most {MAX_LIST_ITEMS} items.", code="too_many_items")
         return super().clean(value)
 
 
@@ -130,6 +142,36 @@ class BoundingBoxField(forms.Field):
         return (min_lon, min_lat, max_lon, max_lat)
 
 
+class BoundedDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time whose year, once converted to UTC, lies in 1900..9998: both databases hold and
+    compare it (SQLite overflowed below year 1, PostgreSQL past 9999), and no sync needs more."""
+
+    def clean(self, value):
+        moment = super().clean(value)
+        if moment is None:
+            return None
+        try:
+            in_utc = moment.astimezone(datetime.UTC)
+        except OverflowError:
+            in_utc = None
+        if in_utc is None or not EARLIEST_DATETIME <= in_utc <= LATEST_DATETIME:
+            raise forms.ValidationError("Give a date-time from 1900 to 9998 (after conversion to UTC).", code="range")
+        return in_utc
+
+
+class SearchTextField(forms.CharField):
+    """Free text of at most `MAX_Q_TERMS` distinct terms (repeated terms count once): each term is a
+    condition on every candidate row, so their number is what a query costs."""
+
+    def clean(self, value):
+        text = super().clean(value)
+        if text and len(search_terms(text)) > MAX_Q_TERMS:
+            raise forms.ValidationError(
+                f"Give at most {MAX_Q_TERMS} distinct terms; {len(search_terms(text))} were given.", code="too_many"
+            )
+        return text
+
+
 class FiniteFloatField(forms.FloatField):
     """A float that refuses `nan` and `inf`."""
 
@@ -156,8 +198,8 @@ class IntegerListFilter(filters.BaseInFilter, filters.Filter):
 
     def __init__(self, *args, **kwargs):
         # Ids are 64-bit: a larger number cannot match, and SQLite cannot even compare it in IN (...).
-        kwargs.setdefault("min_value", -(2**63))
-        kwargs.setdefault("max_value", 2**63 - 1)
+        kwargs.setdefault("min_value", -MAX_ID - 1)
+        kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
 
 
@@ -173,6 +215,16 @@ class IntegerFilter(filters.Filter):
 @extend_schema_field(OpenApiTypes.DOUBLE)
 class FloatFilter(filters.Filter):
     field_class = FiniteFloatField
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class BoundedDateTimeFilter(filters.Filter):
+    field_class = BoundedDateTimeField
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class SearchTextFilter(filters.Filter):
+    field_class = SearchTextField
 
 
 @extend_schema_field(OpenApiTypes.BOOL)
@@ -380,7 +432,11 @@ class IncidentFilterSet(StrictFilterSet):
         "be judged, so 2 matches 1 and 2): " + "; ".join(label for _, label in Credibility.choices),
     )
     min_weapons = IntegerFilter(
-        field_name="weapons_total", lookup_expr="gte", min_value=0, help_text="at least this many weapons in total"
+        field_name="weapons_total",
+        lookup_expr="gte",
+        min_value=0,
+        max_value=MAX_QUANTITY * MAX_WEAPONS,
+        help_text="at least this many weapons in total",
     )
     has_coordinates = StrictBooleanFilter(method="filter_has_coordinates", help_text="true or false")
     bbox = BoundingBoxFilter(
@@ -401,13 +457,16 @@ class IncidentFilterSet(StrictFilterSet):
         max_value=MAX_RADIUS_KM,
         help_text=f"great-circle radius in km, 0 < radius_km <= {MAX_RADIUS_KM} (with lat and lon)",
     )
-    q = filters.CharFilter(
+    q = SearchTextFilter(
         method="filter_q",
         max_length=MAX_Q_LENGTH,
-        help_text="free text (case- and accent-insensitive) over titles, summaries, places, actors and sources",
+        help_text=f"free text (case- and accent-insensitive; at most {MAX_Q_LENGTH} characters and {MAX_Q_TERMS} "
+        "distinct terms) over titles, summaries, places, actors and sources",
     )
-    updated_since = filters.IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte", help_text="updated at or after this ISO 8601 date-time"
+    updated_since = BoundedDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        help_text="updated at or after this ISO 8601 date-time (years 1900 to 9998 in UTC)",
     )
     ordering = TieBreakingOrderingFilter(
         fields=ORDERING_FIELDS,
@@ -574,8 +633,10 @@ def ensure_only_parameters(query, allowed: frozenset[str] = frozenset()) -> None
 class RemovalFilterSet(StrictFilterSet):
     """`incidents/deleted/?since=…`: incidents that left the caller's view at or after a time."""
 
-    since = filters.IsoDateTimeFilter(
-        field_name="removed_at", lookup_expr="gte", help_text="removed at or after this ISO 8601 date-time"
+    since = BoundedDateTimeFilter(
+        field_name="removed_at",
+        lookup_expr="gte",
+        help_text="removed at or after this ISO 8601 date-time (years 1900 to 9998 in UTC)",
     )
 
     class Meta(StrictFilterSet.Meta):

@@ -3,7 +3,7 @@
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 
-MAX_PAGE_SIZE = 1000
+from incidents.limits import MAX_OFFSET, MAX_PAGE_SIZE
 
 
 class StrictLimitOffsetPagination(LimitOffsetPagination):
@@ -22,15 +22,16 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
         raw = request.query_params.get(self.offset_query_param)
         if raw is None:
             return 0
-        return self._parse(raw, self.offset_query_param, minimum=0, maximum=None)
+        return self._parse(raw, self.offset_query_param, minimum=0, maximum=MAX_OFFSET)
 
     @staticmethod
-    def _parse(raw: str, name: str, *, minimum: int, maximum: int | None) -> int:
+    def _parse(raw: str, name: str, *, minimum: int, maximum: int) -> int:
         try:
-            value = int(raw)
+            value = int(raw) if len(raw) <= 20 else None  # longer cannot be in range (and int() of it is slow)
         except ValueError:
-            raise ValidationError({name: [f"Enter a whole number; got {raw[:50]!r}."]}) from None
-        if value < minimum or (maximum is not None and value > maximum):
-            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
-            raise ValidationError({name: [f"Enter a number {bounds}."]})
+            value = None
+        if value is None:
+            raise ValidationError({name: [f"Enter a whole number; got {raw[:50]!r}."]})
+        if not minimum <= value <= maximum:
+            raise ValidationError({name: [f"Enter a number from {minimum} to {maximum}."]})
         return value

@@ -16,12 +16,13 @@ class StrictJSONParser(BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         body = stream.read() if stream is not None else b""
+        too_deep = f"JSON nested deeper than {MAX_JSON_DEPTH} levels."
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError as error:
-            raise ParseError(f"JSON parse error - {error}") from None
+            raise ParseError(too_deep if "depth limit" in str(error) else f"JSON parse error - {error}") from None
         if nesting_depth(data) > MAX_JSON_DEPTH:
-            raise ParseError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
+            raise ParseError(too_deep)
         return data
 
 

@@ -200,8 +200,10 @@ def document_error_responses(result, generator, request, public):
                 kinds = ", ".join(operation["requestBody"].get("content", {}))
                 responses.setdefault("415", _response(f"The body is not of a documented type ({kinds}).", "Detail"))
             if method in UNSAFE_METHODS or path.endswith(("/history/", "/geocode/")):
-                responses.setdefault("401", _response("No credentials were given.", "Detail"))
+                responses.setdefault("401", _response("No credentials, or invalid ones, were given.", "Detail"))
                 responses.setdefault("403", _response("The credentials do not allow this.", "Detail"))
+            else:  # reads need no credentials, but a token that names no user is refused
+                responses.setdefault("401", _response("The credentials given are invalid.", "Detail"))
             if "{" in path:
                 responses.setdefault("404", _response("No such record, or not visible to the caller.", "Detail"))
             if method == "delete" and ("/sources/" in path or "/actors/" in path):

@@ -5,6 +5,7 @@ import decimal
 import functools
 from collections.abc import Mapping
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -16,6 +17,7 @@ from rest_framework import serializers
 from incidents import services
 from incidents.api.filters import COUNTRY_CHOICES
 from incidents.choices import ActorKind, Credibility, GeoPrecision, RemovalReason, Stance
+from incidents.limits import MAX_ACTORS, MAX_CITATIONS, MAX_ID, MAX_TAGS, MAX_WEAPONS, too_many_items
 from incidents.models import Actor, Citation, Incident, Source, WeaponItem
 from incidents.selectors import attach_record_relations
 
@@ -54,6 +56,24 @@ class HttpUrlField(serializers.URLField):
     """A URL; the model allows http and https only, and the schema says so."""
 
 
+class LengthFirstMixin:
+    """A list whose length is checked before any of its items: an item may cost a lookup (an actor, a
+    source), so a list longer than the contract allows is refused before the first one."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
+            raise serializers.ValidationError(too_many_items(self.max_length, len(data)))
+        return super().to_internal_value(data)
+
+
+class BoundedListField(LengthFirstMixin, serializers.ListField):
+    pass
+
+
+class BoundedListSerializer(LengthFirstMixin, serializers.ListSerializer):
+    pass
+
+
 # --- Reading --------------------------------------------------------------------------------------
 
 
@@ -63,6 +83,7 @@ class WeaponItemSerializer(StrictKeysMixin, serializers.ModelSerializer):
     class Meta:
         model = WeaponItem
         fields = ["category", "description", "quantity", "suspected_origin", "markings"]
+        list_serializer_class = BoundedListSerializer
         extra_kwargs = {"description": {"default": ""}, "markings": {"default": ""}}
 
     def to_representation(self, weapon):
@@ -413,30 +434,13 @@ class CitationField(serializers.Field):
             errors["id"] = ["Give the source's id as an integer."]
         if errors:
             raise serializers.ValidationError(errors)
-        source = self._resolve(source_id, given.validated_data)
-        return services.CitationData(source=source, **own.validated_data)
-
-    @staticmethod
-    def _resolve(source_id: int | None, fields: dict) -> Source:
-        if source_id is not None:
-            source = Source.objects.filter(pk=source_id).first() if abs(source_id) < 2**63 else None
-            if source is None:
-                raise serializers.ValidationError({"id": [f"No source has id {source_id}."]})
-        else:
-            source = Source.objects.filter(url=fields["url"]).first()
-            if source is None:
-                return Source(**fields)  # a new source, validated and saved by the service
-        differing = {
-            name: [
-                f"Differs from the stored source ({getattr(source, name)!s:.80}); "
-                f"edit the source at /api/v1/sources/{source.pk}/ instead."
-            ]
-            for name, value in fields.items()
-            if getattr(source, name) != value
-        }
-        if differing:
-            raise serializers.ValidationError(differing)
-        return source
+        fields = given.validated_data
+        try:
+            source = services.cited_source(source_id=source_id, fields=fields)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
+        new_fields = fields if source.pk is None else None
+        return services.CitationData(source=source, source_fields=new_fields, **own.validated_data)
 
 
 @extend_schema_field(
@@ -459,7 +463,7 @@ class ActorReferenceField(serializers.Field):
             data = data.get("id")
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
-        actor = Actor.objects.filter(pk=data).first() if abs(data) < 2**63 else None
+        actor = Actor.objects.filter(pk=data).first() if abs(data) <= MAX_ID else None
         if actor is None:
             raise serializers.ValidationError(f"No actor has id {data}.")
         return actor
@@ -477,10 +481,10 @@ class IncidentWriteSerializer(StrictKeysMixin, serializers.ModelSerializer):
     country = CountryCodeField(help_text="ISO 3166-1 alpha-2 (XK for Kosovo)")
     latitude = CoordinateField(limit=90)
     longitude = CoordinateField(limit=180)
-    weapons = WeaponItemSerializer(many=True, required=False)
-    sources = serializers.ListField(child=CitationField(), required=False)
-    actors = serializers.ListField(child=ActorReferenceField(), required=False)
-    tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False)
+    weapons = WeaponItemSerializer(many=True, required=False, max_length=MAX_WEAPONS)
+    sources = BoundedListField(child=CitationField(), required=False, max_length=MAX_CITATIONS)
+    actors = BoundedListField(child=ActorReferenceField(), required=False, max_length=MAX_ACTORS)
+    tags = BoundedListField(child=serializers.CharField(max_length=64), required=False, max_length=MAX_TAGS)
 
     class Meta:
         model = Incident

@@ -6,6 +6,9 @@ so a deployment's environment and the tests' settings both take effect. A rate o
 (benchmarks measure the service, not the throttle)."""
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 
@@ -26,6 +29,22 @@ class AuthenticatedThrottle(UserRateThrottle):
         if not (request.user and request.user.is_authenticated):
             return None
         return super().get_cache_key(request, view)
+
+
+class CountedTokenAuthentication(TokenAuthentication):
+    """Token auth whose failures count against the anonymous rate: guessing tokens costs what any anonymous
+    request costs, and past the rate answers 429 like them (API.md "HTTP behaviour")."""
+
+    def authenticate(self, request):
+        try:
+            return super().authenticate(request)
+        except AuthenticationFailed:
+            # The request is anonymous while it is counted (asking `request.user` now would authenticate again).
+            request._user, request._auth = AnonymousUser(), None
+            throttle = AnonymousThrottle()
+            if not throttle.allow_request(request, None):
+                raise Throttled(throttle.wait()) from None
+            raise
 
 
 def _rate(value: str) -> str | None:

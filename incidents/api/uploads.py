@@ -6,8 +6,6 @@ from rest_framework.parsers import BaseParser
 from incidents.api.filters import ensure_only_parameters
 from incidents.transfer import ImportFileError, read_records, records_from_json
 
-MAX_IMPORT_ROWS = 5000
-
 
 class CSVTextParser(BaseParser):
     """A CSV body (`Content-Type: text/csv`), handed to the import as text."""

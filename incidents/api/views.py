@@ -56,9 +56,10 @@ from incidents.api.serializers import (
     StatsSerializer,
     requested_fields,
 )
-from incidents.api.uploads import MAX_IMPORT_ROWS, CSVTextParser, import_options, uploaded_records
+from incidents.api.uploads import CSVTextParser, import_options, uploaded_records
 from incidents.changes import incident_changes
 from incidents.duplicates import similar_incidents
+from incidents.limits import MAX_IMPORT_ROWS
 from incidents.models import Incident
 from incidents.selectors import (
     STATS_KEYS,
@@ -68,7 +69,7 @@ from incidents.selectors import (
     incident_stats,
     incidents_visible_to,
     is_editor,
-    merged_into,
+    merge_of,
     removals_visible_to,
     sources_visible_to,
 )
@@ -212,9 +213,9 @@ class IncidentViewSet(JsonErrorsMixin, EditorAwareMixin, viewsets.ModelViewSet):
         try:
             return attach_record_relations([super().get_object()])[0]
         except Http404:
-            target = merged_into(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field), self.request.user)
-            if target is not None:
-                raise MergedIncident(target) from None
+            merge = merge_of(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field), self.request.user)
+            if merge is not None:
+                raise MergedIncident(merge.visible_merged_into) from None
             raise
 
     @extend_schema(responses=SimilarSerializer(many=True), filters=False)
@@ -312,7 +313,10 @@ class CollectionETagMixin:
         return self._with_etag(request, self.etag_kind, super().list, *args, **kwargs)
 
     def retrieve(self, request, *args, **kwargs):
-        return self._with_etag(request, f"{self.etag_kind}-{kwargs.get('pk')}", super().retrieve, *args, **kwargs)
+        record = self.get_object()  # first: a record that does not exist (or is hidden) is a 404, even for `*`
+        return self._with_etag(
+            request, f"{self.etag_kind}-{record.pk}", lambda *_, **__: Response(self.get_serializer(record).data)
+        )
 
     @staticmethod
     def _with_etag(request, kind, produce, *args, **kwargs):
@@ -347,7 +351,7 @@ class ActorViewSet(CollectionETagMixin, EditorAwareMixin, viewsets.ModelViewSet)
     etag_kind = "actors"
 
     def get_queryset(self):
-        return actors_visible_to(self.request.user).order_by("name", "id")
+        return actors_visible_to(self.request.user)  # ordered there: no hidden name may decide the order
 
     def perform_destroy(self, actor):
         services.actor_delete(actor=actor, user=self.request.user)
