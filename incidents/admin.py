@@ -106,34 +106,30 @@ class ServiceHistoryAdmin(SimpleHistoryAdmin):
 # --- Incidents ------------------------------------------------------------------------------------
 
 
-class CitationInlineFormSet(forms.BaseInlineFormSet):
-    """Checks "a published incident has at least one citation" on the citations the form will keep."""
-
-    def clean(self):
-        super().clean()
-        kept = [
-            form
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("source")
-        ]
-        try:
-            services.ensure_publishable(status=self.instance.status, citation_count=len(kept))
-        except ValidationError as error:
-            raise ValidationError(error.messages) from None
+GRADING_HELP = (
+    "Grades follow docs/grading.md. Reliability (of the source): A the official body itself; B established news "
+    "organisations reporting on the record, news agencies; C tabloids, local or online-only sites, relays and "
+    "copies; D partisan or anonymous outlets; E social media, known disinformation; F cannot be judged. "
+    "Credibility (of this citation): 1 confirmed by independent sources; 2 probably true (one A/B report); "
+    "3 possibly true; 4 doubtful (anonymous or unconfirmed); 5 improbable (denied, or withdrawn by its author); "
+    "6 cannot be judged. A confirmed incident needs a supporting citation of an official or A/B source."
+)
 
 
 class WeaponInline(admin.TabularInline):
     model = WeaponItem
     extra = 1
-    fields = ["category", "quantity", "description", "suspected_origin", "markings"]
+    fields = ["category", "quantity", "quantity_precision", "description", "suspected_origin", "markings"]
 
 
 class CitationInline(admin.TabularInline):
+    """Citations; their rules (published needs a supporting one, confirmed an official or A/B one) are the
+    services', shown on the form when a save is refused."""
+
     model = Citation
-    formset = CitationInlineFormSet
     extra = 1
     autocomplete_fields = ["source"]
-    fields = ["source", "stance", "credibility", "excerpt"]
+    fields = ["source", "stance", "credibility", "excerpt", "excerpt_language"]
 
 
 class ActorInline(admin.TabularInline):
@@ -186,6 +182,7 @@ class IncidentAdminForm(ServiceErrorsForm):
     class Meta:
         model = Incident
         fields = list(services.EDITABLE_INCIDENT_FIELDS)
+        help_texts = {"verification": GRADING_HELP}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -272,10 +269,7 @@ class IncidentAdmin(ServiceHistoryAdmin):
             elif formset.model is Citation:
                 data["citations"] = [
                     services.CitationData(
-                        source=row["source"],
-                        excerpt=row["excerpt"],
-                        stance=row["stance"],
-                        credibility=row["credibility"],
+                        source=row["source"], **{name: row[name] for name in services.CITATION_FIELDS}
                     )
                     for row in rows
                     if row.get("source")
@@ -441,7 +435,11 @@ class SourceAdmin(ServiceSavedAdmin):
     list_filter = ["source_type", "reliability", "language"]
     search_fields = ["url", "publisher", "title"]
     date_hierarchy = "published_on"
-    fields = [*services.SOURCE_FIELDS]
+    fieldsets = [
+        (None, {"fields": ["url", "title", "publisher", "published_on", "language"]}),
+        ("Grading", {"fields": ["source_type", "reliability"], "description": GRADING_HELP}),
+        ("Archive", {"fields": ["archived_url", "archived_at"]}),
+    ]
 
 
 @admin.register(Actor)

@@ -58,6 +58,14 @@ class WeaponCategory(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class QuantityPrecision(models.TextChoices):
+    """How exact a weapon's `quantity` is, as its sources give it."""
+
+    EXACT = "exact", "Exact"
+    APPROXIMATE = "approximate", "Approximate (about N)"
+    AT_LEAST = "at_least", "At least (N+)"
+
+
 class ActorKind(models.TextChoices):
     CRIMINAL_NETWORK = "criminal_network", "Criminal network"
     MOTORCYCLE_GANG = "motorcycle_gang", "Motorcycle gang"

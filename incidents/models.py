@@ -9,7 +9,13 @@ import datetime
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, URLValidator
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+    URLValidator,
+)
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -22,6 +28,7 @@ from incidents.choices import (
     DatePrecision,
     GeoPrecision,
     IncidentType,
+    QuantityPrecision,
     Reliability,
     RemovalReason,
     SourceType,
@@ -34,6 +41,9 @@ from incidents.history import HistoricalChangeBase
 from incidents.limits import EARLIEST_DATE, MAX_QUANTITY, SUMMARY_MAX_LENGTH
 
 http_url_validator = URLValidator(schemes=["http", "https"], message="Enter an http or https URL.")
+language_code_validator = RegexValidator(
+    r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", message="Enter a language code such as fi, sv, en or pt-BR."
+)
 
 
 def history(**kwargs) -> HistoricalRecords:
@@ -110,7 +120,13 @@ class Source(models.Model):
     publisher = models.CharField("publisher", max_length=200)
     published_on = models.DateField("published on", null=True, blank=True, validators=DATE_RANGE)
     source_type = models.CharField("source type", max_length=32, choices=SourceType.choices, default=SourceType.NEWS)
-    language = models.CharField("language", max_length=16, blank=True, help_text="BCP 47 code, e.g. fi, sv, en.")
+    language = models.CharField(
+        "language",
+        max_length=16,
+        blank=True,
+        validators=[language_code_validator],
+        help_text="The source's language: ISO 639-1 (BCP 47) code, e.g. fi, sv, en.",
+    )
     archived_url = models.URLField("archived URL", max_length=1000, blank=True, validators=[http_url_validator])
     archived_at = models.DateTimeField("archived at", null=True, blank=True)
     reliability = models.CharField(
@@ -183,6 +199,9 @@ class Incident(models.Model):
     )
     status = models.CharField("status", max_length=16, choices=Status.choices, default=Status.DRAFT)
     weapons_total = models.PositiveIntegerField("weapons total", default=0, editable=False)
+    # How many of `weapons_total` come from approximate or lower-bound quantities ("about 35", "60+"), kept by
+    # the services so that aggregates can say how much of a total is not an exact count.
+    weapons_approximate = models.PositiveIntegerField("weapons approximate", default=0, editable=False)
     # Folded (lower-case, accent-free) text for `q`, kept by the services; individuals' names kept apart.
     search_text = models.TextField("search text", blank=True, editable=False)
     private_search_text = models.TextField("private search text", blank=True, editable=False)
@@ -207,12 +226,12 @@ class Incident(models.Model):
             # Covering the aggregates of `stats/` by country, year and month, unfiltered or filtered by country
             # and/or dates, so that they read no rows (the first also serves `status` alone).
             models.Index(
-                fields=["status", "country", "occurred_on", "date_precision", "weapons_total"],
-                name="incident_stats_country",
+                fields=["status", "country", "occurred_on", "date_precision", "weapons_total", "weapons_approximate"],
+                name="incident_stats_by_country",
             ),
             models.Index(
-                fields=["status", "occurred_on", "country", "date_precision", "weapons_total"],
-                name="incident_stats_occurred",
+                fields=["status", "occurred_on", "country", "date_precision", "weapons_total", "weapons_approximate"],
+                name="incident_stats_by_occurred",
             ),
         ]
         constraints = [
@@ -280,6 +299,13 @@ class WeaponItem(models.Model):
         validators=[MaxValueValidator(MAX_QUANTITY)],
         help_text=f"Empty when unknown; at most {MAX_QUANTITY:,}.",
     )
+    quantity_precision = models.CharField(
+        "quantity precision",
+        max_length=16,
+        choices=QuantityPrecision.choices,
+        default=QuantityPrecision.EXACT,
+        help_text="Exact; approximate (the source says about N); or at least (the source says N+).",
+    )
     suspected_origin = CountryField("suspected origin", null=True, blank=True)
     markings = models.CharField("markings", max_length=500, blank=True)
 
@@ -293,6 +319,9 @@ class WeaponItem(models.Model):
             models.CheckConstraint(condition=Q(category__in=WeaponCategory.values), name="weapon_category_valid"),
             models.CheckConstraint(
                 condition=Q(quantity__isnull=True) | Q(quantity__lte=MAX_QUANTITY), name="weapon_quantity_in_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_precision__in=QuantityPrecision.values), name="weapon_quantity_precision_valid"
             ),
         ]
 
@@ -308,6 +337,14 @@ class Citation(models.Model):
     # A cited source cannot be deleted (the API answers 409).
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations", verbose_name="source")
     excerpt = models.TextField("excerpt", blank=True)
+    excerpt_language = models.CharField(
+        "excerpt language",
+        max_length=16,
+        blank=True,
+        validators=[language_code_validator],
+        help_text="ISO 639-1 code of the excerpt as written here. A translation has another language than its "
+        "source, and is shown as a translation, never as a quote. Required with an excerpt.",
+    )
     stance = models.CharField("stance", max_length=16, choices=Stance.choices, default=Stance.SUPPORTS)
     credibility = models.PositiveSmallIntegerField(
         "credibility",

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection
 from django.db.models import Case, CharField, Count, Exists, F, Func, Max, OuterRef, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce
 from django_countries import countries
 from django_countries.fields import Country
 
@@ -14,6 +13,7 @@ from incidents.choices import (
     ActorKind,
     DatePrecision,
     IncidentType,
+    QuantityPrecision,
     RemovalReason,
     Status,
     Verification,
@@ -30,7 +30,7 @@ from incidents.models import (
     Source,
     WeaponItem,
 )
-from incidents.services import CITATION_FIELDS, SOURCE_FIELDS
+from incidents.services import CITATION_FIELDS, SOURCE_FIELDS, WEAPON_FIELDS
 
 
 def is_editor(user) -> bool:
@@ -67,7 +67,7 @@ def incidents_visible_to(user) -> QuerySet[Incident]:
 class RecordRelations:
     """What an incident's record shows of its relations, as plain rows (see `attach_record_relations`)."""
 
-    weapons: list = field(default_factory=list)  # (category, description, quantity, suspected_origin, markings)
+    weapons: list = field(default_factory=list)  # WEAPON_FIELDS
     citations: list = field(default_factory=list)  # CITATION_COLUMNS
     actors: list = field(default_factory=list)  # (id, name, kind)
     tags: list = field(default_factory=list)  # slugs
@@ -110,9 +110,7 @@ class PageRelation:
 PAGE_RELATIONS = [
     PageRelation(
         "weapons",
-        WeaponItem.objects.order_by("id").values_list(
-            "incident_id", "category", "description", "quantity", "suspected_origin", "markings"
-        ),
+        WeaponItem.objects.order_by("id").values_list("incident_id", *WEAPON_FIELDS),
     ),
     PageRelation("citations", Citation.objects.order_by("id").values_list("incident_id", *CITATION_COLUMNS)),
     PageRelation(
@@ -212,12 +210,18 @@ def actors_visible_to(user) -> QuerySet[Actor]:
     )
 
 
+# An incident's weapons, and how many of them are approximate or lower-bound counts ("about 35", "60+").
+INCIDENT_WEAPONS = {"weapons": Sum("weapons_total"), "weapons_approximate": Sum("weapons_approximate")}
+NOT_EXACT = ~Q(quantity_precision=QuantityPrecision.EXACT)
+
+
 def country_summaries(incidents: QuerySet[Incident]) -> list[dict]:
-    """One row per country of the given incidents: how many, how many weapons, the latest date."""
+    """One row per country of the given incidents: how many, how many weapons (and how many of those are
+    approximate counts), the latest date."""
     rows = (
         incidents.order_by()
         .values("country")
-        .annotate(incidents=Count("id"), weapons=Sum("weapons_total"), latest_occurred_on=Max("occurred_on"))
+        .annotate(incidents=Count("id"), latest_occurred_on=Max("occurred_on"), **INCIDENT_WEAPONS)
         .order_by("country")
     )
     return [
@@ -226,6 +230,7 @@ def country_summaries(incidents: QuerySet[Incident]) -> list[dict]:
             "name": Country(code=row["country"]).name,
             "incidents": row["incidents"],
             "weapons": row["weapons"] or 0,
+            "weapons_approximate": row["weapons_approximate"] or 0,
             "latest_occurred_on": row["latest_occurred_on"],
         }
         for row in rows
@@ -247,26 +252,27 @@ NULL_LABELS = {"weapon_category": "No weapons", "suspected_origin": "No suspecte
 
 
 def incident_stats(*, incidents: QuerySet[Incident], group_by: str) -> dict:
-    """Aggregates of API.md "Stats": one row per key, with how many incidents and weapons.
+    """Aggregates of API.md "Stats": one row per key, with how many incidents and weapons, and how many of
+    those weapons are approximate or lower-bound counts (`weapons_approximate`).
 
     For the multi-valued keys (weapon_category, suspected_origin, actor_kind) an incident counts once under
     each key it has; `weapons` is the quantity under that key (for actor_kind: the weapons of the incidents
     linked to such an actor). Incidents with no value form the `null` row.
     """
     incidents = incidents.order_by()
-    totals = incidents.aggregate(incidents=Count("id"), weapons=Coalesce(Sum("weapons_total"), 0))
-    total = {"incidents": totals["incidents"], "weapons": totals["weapons"]}
+    total = _weapons_counted(incidents.aggregate(incidents=Count("id"), **INCIDENT_WEAPONS))
     rows = _stats_rows(incidents, group_by, total)
     labels = _stats_labels(group_by)
     results = [
         {
-            "key": None if key is None else str(key),
-            "label": NULL_LABELS.get(group_by, "None") if key is None else labels.get(str(key), str(key)),
-            "incidents": count,
-            "weapons": weapons or 0,
+            "key": None if row["key"] is None else str(row["key"]),
+            "label": NULL_LABELS.get(group_by, "None")
+            if row["key"] is None
+            else labels.get(str(row["key"]), str(row["key"])),
+            **_weapons_counted(row),
         }
-        for key, count, weapons in rows
-        if count
+        for row in rows
+        if row["incidents"]
     ]
     if group_by in TIME_KEYS:
         results.sort(key=lambda row: row["key"])
@@ -275,48 +281,50 @@ def incident_stats(*, incidents: QuerySet[Incident], group_by: str) -> dict:
     return {"group_by": group_by, "total": total, "results": results}
 
 
-def _stats_rows(incidents: QuerySet[Incident], group_by: str, total: dict) -> list[tuple]:
-    def grouped(queryset, key_expression, weapons_expression):
-        return [
-            (row["key"], row["incidents"], row["weapons"])
-            for row in queryset.annotate(key=key_expression)
-            .values("key")
-            # An incident is one row of its own table, but may have several weapons of one category.
-            .annotate(incidents=Count("id") if queryset.model is Incident else Count("incident_id", distinct=True))
-            .annotate(weapons=Coalesce(weapons_expression, 0))
-            .order_by()
-        ]
+def _weapons_counted(row: dict) -> dict:
+    return {
+        "incidents": row["incidents"],
+        "weapons": row["weapons"] or 0,
+        "weapons_approximate": row["weapons_approximate"] or 0,
+    }
+
+
+def _stats_rows(incidents: QuerySet[Incident], group_by: str, total: dict) -> list[dict]:
+    def grouped(queryset, key_expression, **weapons):
+        # An incident is one row of its own table, but may have several weapons of one category.
+        count = Count("id") if queryset.model is Incident else Count("incident_id", distinct=True)
+        return list(queryset.annotate(key=key_expression).values("key").annotate(incidents=count, **weapons).order_by())
+
+    def rest(queryset, key=None) -> dict:
+        return {"key": key, **queryset.aggregate(incidents=Count("id"), **INCIDENT_WEAPONS)}
 
     if group_by in ("country", "incident_type", "verification"):
-        return grouped(incidents, F(group_by), Sum("weapons_total"))
+        return grouped(incidents, F(group_by), **INCIDENT_WEAPONS)
     if group_by == "year":
-        return grouped(incidents, DatePart("occurred_on", "year"), Sum("weapons_total"))
+        return grouped(incidents, DatePart("occurred_on", "year"), **INCIDENT_WEAPONS)
     if group_by == "month":
         total["imprecise"] = incidents.filter(date_precision=DatePrecision.YEAR).count()
         precise = incidents.exclude(date_precision=DatePrecision.YEAR)
-        return grouped(precise, DatePart("occurred_on", "month"), Sum("weapons_total"))
+        return grouped(precise, DatePart("occurred_on", "month"), **INCIDENT_WEAPONS)
     weapons = WeaponItem.objects.filter(incident__in=incidents)
+    quantities = {"weapons": Sum("quantity"), "weapons_approximate": Sum("quantity", filter=NOT_EXACT)}
     if group_by == "weapon_category":
-        rows = grouped(weapons, F("category"), Sum("quantity"))
         without = incidents.exclude(Exists(WeaponItem.objects.filter(incident=OuterRef("pk"))))
-        return [*rows, (None, without.count(), 0)]
+        none = {"key": None, "incidents": without.count(), "weapons": 0, "weapons_approximate": 0}
+        return [*grouped(weapons, F("category"), **quantities), none]
     if group_by == "suspected_origin":
         with_origin = weapons.exclude(suspected_origin__isnull=True).exclude(suspected_origin="")
-        rows = grouped(with_origin, F("suspected_origin"), Sum("quantity"))
         has_origin = WeaponItem.objects.filter(incident=OuterRef("pk"), suspected_origin__isnull=False)
         without = incidents.exclude(Exists(has_origin.exclude(suspected_origin="")))
-        rest = without.aggregate(incidents=Count("id"), weapons=Coalesce(Sum("weapons_total"), 0))
-        return [*rows, (None, rest["incidents"], rest["weapons"])]
+        return [*grouped(with_origin, F("suspected_origin"), **quantities), rest(without)]
     if group_by == "actor_kind":
-        rows = []
-        for kind in ActorKind.values:
-            linked = incidents.filter(
-                Exists(IncidentActor.objects.filter(incident=OuterRef("pk"), actor__kind=kind))
-            ).aggregate(incidents=Count("id"), weapons=Coalesce(Sum("weapons_total"), 0))
-            rows.append((kind, linked["incidents"], linked["weapons"]))
-        without = incidents.exclude(Exists(IncidentActor.objects.filter(incident=OuterRef("pk"))))
-        rest = without.aggregate(incidents=Count("id"), weapons=Coalesce(Sum("weapons_total"), 0))
-        return [*rows, (None, rest["incidents"], rest["weapons"])]
+        rows = [
+            rest(
+                incidents.filter(Exists(IncidentActor.objects.filter(incident=OuterRef("pk"), actor__kind=kind))), kind
+            )
+            for kind in ActorKind.values
+        ]
+        return [*rows, rest(incidents.exclude(Exists(IncidentActor.objects.filter(incident=OuterRef("pk")))))]
     raise ValueError(f"unknown group_by {group_by!r}")
 
 

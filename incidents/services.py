@@ -14,11 +14,21 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_countries import countries
 
 from incidents import bulk, geocoding
-from incidents.choices import ActorKind, RemovalReason, Status
+from incidents.choices import (
+    ActorKind,
+    QuantityPrecision,
+    Reliability,
+    RemovalReason,
+    SourceType,
+    Stance,
+    Status,
+    Verification,
+)
 from incidents.history import recorded_change
 from incidents.limits import MAX_ACTORS, MAX_CITATIONS, MAX_ID, MAX_TAGS, MAX_WEAPONS, too_many_items
 from incidents.models import (
@@ -61,14 +71,15 @@ INCIDENT_LISTS = ("weapons", "citations", "actors", "tags")
 DERIVED_FIELDS = (
     "version",
     "weapons_total",
+    "weapons_approximate",
     "reported_on",
     "search_text",
     "private_search_text",
     "created_at",
     "updated_at",
 )
-WEAPON_FIELDS = ("category", "description", "quantity", "suspected_origin", "markings")
-CITATION_FIELDS = ("excerpt", "stance", "credibility")
+WEAPON_FIELDS = ("category", "description", "quantity", "quantity_precision", "suspected_origin", "markings")
+CITATION_FIELDS = ("excerpt", "excerpt_language", "stance", "credibility")
 SOURCE_FIELDS = (
     "url",
     "title",
@@ -85,6 +96,12 @@ TAG_FIELDS = ("slug",)
 
 
 PUBLISHED_NEEDS_CITATION = "A published incident needs at least one citation."
+PUBLISHED_NEEDS_SUPPORT = "A published incident needs at least one citation that supports it."
+CONFIRMED_NEEDS_STRONG_SUPPORT = (
+    "A confirmed incident needs a supporting citation from an official source or a source graded A or B "
+    "(see docs/grading.md); otherwise mark it corroborated or reported."
+)
+EXCERPT_NEEDS_LANGUAGE = "Give the excerpt's language (ISO 639-1): a translation's differs from its source's."
 MANUAL = "manual"  # the geocode provider of coordinates typed by a person
 
 
@@ -105,6 +122,7 @@ class CitationData:
     excerpt: str = ""
     stance: str = "supports"
     credibility: int = 6
+    excerpt_language: str = ""
     # For a source not stored yet: the fields the citation gave (looked up again inside the write, where a
     # concurrent first citation of the same URL may have stored it meanwhile).
     source_fields: Mapping | None = None
@@ -255,10 +273,24 @@ def _record_removal(incident: Incident, reason: str, *, merged_into: Incident | 
     )
 
 
-def ensure_publishable(*, status: str, citation_count: int, field: str = "status") -> None:
-    """The one check of "a published incident has at least one citation", for every entry point."""
-    if status == Status.PUBLISHED and citation_count == 0:
-        raise ValidationError({field: [PUBLISHED_NEEDS_CITATION]}, code="published_without_citation")
+def is_strong_support(source: Source) -> bool:
+    """A source that can carry `confirmed`: the official body itself, or one graded A or B (docs/grading.md)."""
+    return source.source_type == SourceType.OFFICIAL or source.reliability in (Reliability.A, Reliability.B)
+
+
+def citation_rule_errors(*, status: str, verification: str, citations: Sequence[CitationData], field: str) -> dict:
+    """The rules an incident's citations must meet, for every entry point (API, admin, import, merge, publish):
+    a published incident has a citation, and one that supports it; a confirmed one has a supporting citation
+    from an official or A/B source. `field` names the list where the citations were given (else `status`)."""
+    errors: dict[str, list[str]] = {}
+    supporting = [citation for citation in citations if citation.stance == Stance.SUPPORTS]
+    if status == Status.PUBLISHED and not citations:
+        errors[field] = [PUBLISHED_NEEDS_CITATION]
+    elif status == Status.PUBLISHED and not supporting:
+        errors[field] = [PUBLISHED_NEEDS_SUPPORT]
+    if verification == Verification.CONFIRMED and not any(is_strong_support(c.source) for c in supporting):
+        errors["verification"] = [CONFIRMED_NEEDS_STRONG_SUPPORT]
+    return errors
 
 
 @dataclass
@@ -323,30 +355,36 @@ def plan_incident(incident: Incident, data: Mapping, *, creating: bool, check_un
     tags = _tags_from(data["tags"], errors) if "tags" in data else None
 
     final_weapons = weapons if weapons is not None else ([] if creating else list(incident.weapons.all()))
-    final_citations = (
-        citations
-        if citations is not None
-        else ([] if creating else [CitationData(c.source) for c in incident.citations.select_related("source")])
+    final_citations = citations if citations is not None else ([] if creating else stored_citations(incident))
+    rule_errors = citation_rule_errors(
+        status=incident.status,
+        verification=incident.verification,
+        citations=final_citations,
+        field="sources" if citations is not None else "status",
     )
-    try:
-        ensure_publishable(
-            status=incident.status,
-            citation_count=len(final_citations),
-            field="sources" if citations is not None else "status",
-        )
-    except ValidationError as error:
-        for field, messages in error.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
+    for field, messages in rule_errors.items():
+        errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
     if "geocode_warning" not in data and incident.has_coordinates and _moved(incident, before, creating):
         incident.geocode_warning = geocoding.country_warning(incident.latitude, incident.longitude, incident.country)
 
     final_actors = actors if actors is not None else ([] if creating else list(incident.actors.all()))
-    set_derived_values(
-        incident, weapons=final_weapons, sources=[c.source for c in final_citations], actors=final_actors
-    )
+    set_derived_values(incident, weapons=final_weapons, citations=final_citations, actors=final_actors)
     return IncidentPlan(incident, weapons, citations, actors, tags)
+
+
+def stored_citations(incident: Incident) -> list[CitationData]:
+    return [
+        CitationData(
+            source=citation.source,
+            excerpt=citation.excerpt,
+            stance=citation.stance,
+            credibility=citation.credibility,
+            excerpt_language=citation.excerpt_language,
+        )
+        for citation in incident.citations.select_related("source").order_by("id")
+    ]
 
 
 @functools.cache
@@ -465,7 +503,15 @@ def _citations_from(items: Iterable[CitationData], errors: dict, check_unique: b
                 for field, messages in error.message_dict.items():
                     errors[f"sources[{index}].{field}"] = messages
                 continue
-        probe = Citation(source=item.source, excerpt=item.excerpt, stance=item.stance, credibility=item.credibility)
+        probe = Citation(
+            source=item.source,
+            excerpt=item.excerpt,
+            excerpt_language=item.excerpt_language,
+            stance=item.stance,
+            credibility=item.credibility,
+        )
+        if item.excerpt.strip() and not item.excerpt_language:
+            errors[f"sources[{index}].excerpt_language"] = [EXCERPT_NEEDS_LANGUAGE]
         try:
             probe.full_clean(exclude=["incident", "source"], validate_unique=False, validate_constraints=False)
             # A new source, saved with the incident. One that an import shares between rows is checked once.
@@ -511,8 +557,22 @@ def _tags_named(slugs: Sequence[str]) -> list[Tag]:
     return [Tag.objects.get_or_create(slug=slug)[0] for slug in slugs]
 
 
+def citation_values(citation: CitationData) -> tuple:
+    """What belongs to a citation itself, in the order of CITATION_FIELDS, as the database holds it."""
+    return tuple(
+        int(getattr(citation, name)) if name == "credibility" else getattr(citation, name) for name in CITATION_FIELDS
+    )
+
+
 def weapon_key(weapon: WeaponItem) -> tuple:
-    return (weapon.category, weapon.description, weapon.quantity, str(weapon.suspected_origin or ""), weapon.markings)
+    return (
+        weapon.category,
+        weapon.description,
+        weapon.quantity,
+        weapon.quantity_precision,
+        str(weapon.suspected_origin or ""),
+        weapon.markings,
+    )
 
 
 def _replace_weapons(incident: Incident, weapons: list[WeaponItem]) -> None:
@@ -536,7 +596,7 @@ def _replace_citations(incident: Incident, citations: list[CitationData]) -> Non
         if item.source.pk is None:
             _save_new_source(item, index)
         citation = stored.get(item.source.pk)
-        values = {"excerpt": item.excerpt, "stance": item.stance, "credibility": item.credibility}
+        values = {name: getattr(item, name) for name in CITATION_FIELDS}
         if citation is None:
             Citation.objects.create(incident=incident, source=item.source, **values)
         elif any(getattr(citation, name) != value for name, value in values.items()):
@@ -588,14 +648,40 @@ def source_create(*, user, data: Mapping) -> Source:
 
 
 def source_update(*, source: Source, user, data: Mapping) -> Source:
-    """Edit a source; every incident citing it gets a new version (and `reported_on` may move)."""
+    """Edit a source; every incident citing it gets a new version (and `reported_on` may move). A change that
+    would leave a confirmed incident without an official or A/B supporting source is refused, naming them."""
     with transaction.atomic(), recorded_change(user):
-        if _assign_changed(source, data, SOURCE_FIELDS):
+        changed = _assign_changed(source, data, SOURCE_FIELDS)
+        if changed:
             source.full_clean()
+            if changed & {"reliability", "source_type"} and not is_strong_support(source):
+                _refuse_weakening(source, field="reliability" if "reliability" in changed else "source_type")
             source.save()
             for incident in Incident.objects.filter(citations__source=source).distinct():
                 _refresh_incident(incident)
     return source
+
+
+def _refuse_weakening(source: Source, *, field: str) -> None:
+    """The confirmed incidents whose only official or A/B supporting citation is of `source`."""
+    confirmed_here = Incident.objects.filter(
+        verification=Verification.CONFIRMED, citations__source=source, citations__stance=Stance.SUPPORTS
+    )
+    others = Citation.objects.filter(incident=OuterRef("pk"), stance=Stance.SUPPORTS).exclude(source=source)
+    strong_elsewhere = others.filter(
+        Q(source__source_type=SourceType.OFFICIAL) | Q(source__reliability__in=[Reliability.A, Reliability.B])
+    )
+    broken = sorted(set(confirmed_here.exclude(Exists(strong_elsewhere)).values_list("pk", flat=True)))
+    if broken:
+        listed = ", ".join(str(pk) for pk in broken)
+        raise ValidationError(
+            {
+                field: [
+                    f"This would leave confirmed incidents without an official or A/B supporting source: {listed}. "
+                    "Change their verification first, or cite a stronger source."
+                ]
+            }
+        )
 
 
 def source_delete(*, source: Source, user) -> None:
@@ -669,7 +755,7 @@ def _refresh_incident(incident: Incident) -> None:
     set_derived_values(
         incident,
         weapons=list(incident.weapons.all()),
-        sources=list(Source.objects.filter(citations__incident=incident)),
+        citations=stored_citations(incident),
         actors=list(incident.actors.all()),
     )
     incident.version += 1
@@ -677,11 +763,18 @@ def _refresh_incident(incident: Incident) -> None:
 
 
 def set_derived_values(
-    incident: Incident, *, weapons: Sequence[WeaponItem], sources: Sequence[Source], actors: Sequence[Actor]
+    incident: Incident, *, weapons: Sequence[WeaponItem], citations: Sequence[CitationData], actors: Sequence[Actor]
 ) -> None:
-    """The one place that computes what an incident derives from its weapons, sources and actors."""
-    incident.weapons_total = sum(w.quantity for w in weapons if w.quantity is not None)
-    incident.reported_on = min((s.published_on for s in sources if s.published_on is not None), default=None)
+    """The one place that computes what an incident derives from its weapons, citations and actors.
+
+    `reported_on` is the earliest publication date of a source that *supports* the incident: a denial or a
+    walk-back published later is not when the incident was reported (it would date a claim by its rebuttal)."""
+    known = [w for w in weapons if w.quantity is not None]
+    incident.weapons_total = sum(w.quantity for w in known)
+    incident.weapons_approximate = sum(w.quantity for w in known if w.quantity_precision != QuantityPrecision.EXACT)
+    supporting = [c.source for c in citations if c.stance == Stance.SUPPORTS]
+    incident.reported_on = min((s.published_on for s in supporting if s.published_on is not None), default=None)
+    sources = [c.source for c in citations]
     public_texts = [incident.title, incident.summary, incident.place, incident.admin1]
     public_texts += [a.name for a in actors if a.kind != ActorKind.INDIVIDUAL]
     public_texts += [text for s in sources for text in (s.title, s.publisher)]
@@ -709,7 +802,13 @@ def incident_merge(*, kept: Incident, duplicates: Sequence[Incident], user) -> I
             for citation in incident.citations.select_related("source").order_by("id"):
                 citations.setdefault(
                     citation.source_id,
-                    CitationData(citation.source, citation.excerpt, citation.stance, citation.credibility),
+                    CitationData(
+                        source=citation.source,
+                        excerpt=citation.excerpt,
+                        excerpt_language=citation.excerpt_language,
+                        stance=citation.stance,
+                        credibility=citation.credibility,
+                    ),
                 )
         data = {
             "weapons": [
@@ -761,9 +860,7 @@ def incidents_bulk_create(plans: Sequence[IncidentPlan], *, user) -> None:
                 bulk.Row(
                     incident_id=incident.pk,
                     source_id=c.source.pk,
-                    excerpt=c.excerpt,
-                    stance=c.stance,
-                    credibility=c.credibility,
+                    **{name: getattr(c, name) for name in CITATION_FIELDS},
                 )
                 for c in plan.citations or []
             ]

@@ -25,6 +25,7 @@ from django.db import connection, transaction
 
 from incidents import services
 from incidents.api.exports import FORMULA_PREFIXES, csv_chunks, geojson_chunks
+from incidents.choices import QuantityPrecision
 from incidents.limits import MAX_ACTORS, MAX_CITATIONS, MAX_TAGS, MAX_WEAPONS, too_many_items
 from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentTag, Source, WeaponItem
 from incidents.progress import Progress
@@ -363,6 +364,7 @@ class _Importer:
             weapon = {name: item[name] for name in services.WEAPON_FIELDS if name in item}
             for name in ("description", "markings"):
                 weapon[name] = weapon.get(name) or ""
+            weapon["quantity_precision"] = weapon.get("quantity_precision") or QuantityPrecision.EXACT
             if isinstance(weapon.get("suspected_origin"), str):
                 weapon["suspected_origin"] = weapon["suspected_origin"].strip().upper() or None
             weapons.append(weapon)
@@ -506,11 +508,11 @@ def _same(stored: _Stored, plan: services.IncidentPlan, data: dict) -> bool:
         if name in data and _comparable(getattr(new, name)) != _comparable(stored.fields[name]):
             return False
     if plan.weapons is not None:
-        held = [(c, d, q, origin or "", m) for c, d, q, origin, m in stored.weapons]
+        held = [(c, d, q, p, origin or "", m) for c, d, q, p, origin, m in stored.weapons]
         if [services.weapon_key(w) for w in plan.weapons] != held:
             return False
     if plan.citations is not None:
-        wanted = sorted((c.source.url, c.excerpt, c.stance, int(c.credibility)) for c in plan.citations)
+        wanted = sorted((c.source.url, *services.citation_values(c)) for c in plan.citations)
         if wanted != sorted(stored.citations):
             return False
     if plan.actors is not None and sorted((a.name, a.kind) for a in plan.actors) != sorted(stored.actors):

@@ -19,6 +19,9 @@ def make_source(user=None, **overrides) -> Source:
         "published_on": datetime.date(2022, 11, 1),
         "source_type": "news",
         "language": "en",
+        # Graded B (docs/grading.md: an established outlet), so that a test's incident may be `confirmed`;
+        # tests of the grading rules give their sources other grades.
+        "reliability": "B",
     }
     data.update(overrides)
     return services.source_create(user=user, data=data)

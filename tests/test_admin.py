@@ -29,6 +29,8 @@ def inline_management(prefix: str, rows: list[dict], initial: int = 0) -> dict:
         f"{prefix}-MAX_NUM_FORMS": "1000",
     }
     for index, row in enumerate(rows):
+        if prefix == "weapons":  # the select's default, as a browser sends it
+            row = {"quantity_precision": "exact", **row}
         data.update({f"{prefix}-{index}-{key}": value for key, value in row.items()})
     return data
 
@@ -46,7 +48,7 @@ def incident_form(*, status="draft", weapons=(), citations=(), actors=(), **fiel
         "latitude": "",
         "longitude": "",
         "geo_precision": "",
-        "verification": "confirmed",
+        "verification": "reported",
         "status": status,
         "tag_slugs": "",
     }

@@ -147,3 +147,14 @@ def test_the_embed_page_draws_the_view_in_its_url(site, browser):
     shown = panels(browser)
     assert shown["countries"] == [["FI", api(site, "stats/?group_by=country&country=FI")["total"]["incidents"]]]
     assert browser.find_element("id", "country").get_attribute("value") == "FI"
+
+
+def test_a_translated_excerpt_is_marked_as_such_and_a_quote_is_a_quote(site, browser):
+    browser.get(f"{site}/dashboard/?country=FI")
+    wait_until_drawn(browser)
+    excerpts = browser.execute_script(
+        "return [...document.querySelectorAll('.incident-list .excerpt')].map((node) => "
+        "[node.classList.contains('translated'), node.textContent.trim(), node.querySelector('q') !== null])"
+    )
+    assert [True, "inaccurate (translated from Finnish)", False] in excerpts
+    assert [False, "have also been found in Sweden, Denmark and the Netherlands", True] in excerpts

@@ -106,13 +106,13 @@ def test_merge_moves_every_citation_weapon_actor_and_tag_and_leaves_a_410(anon_c
     gang = make_actor()
     kept = make_incident(
         published=True,
-        citations=[cite(shared, excerpt="kept's excerpt"), cite(own_a)],
+        citations=[cite(shared, excerpt="kept's excerpt", excerpt_language="en"), cite(own_a)],
         weapons=[{"category": "rifle", "quantity": 2}],
         tags=["a"],
     )
     duplicate = make_incident(
         published=True,
-        citations=[cite(shared, excerpt="duplicate's excerpt"), cite(own_b, stance="disputes")],
+        citations=[cite(shared, excerpt="duplicate's excerpt", excerpt_language="en"), cite(own_b, stance="disputes")],
         weapons=[{"category": "pistol", "quantity": 1}],
         actors=[gang],
         tags=["a", "b"],

@@ -73,10 +73,72 @@ def test_every_source_url_is_http_with_a_publisher(loaded):
 
 def test_derived_values_are_right_after_plain_loaddata(loaded):
     for incident in Incident.objects.prefetch_related("weapons", "citations__source"):
-        assert incident.weapons_total == sum(w.quantity or 0 for w in incident.weapons.all())
-        dates = [c.source.published_on for c in incident.citations.all() if c.source.published_on]
+        weapons = [w for w in incident.weapons.all() if w.quantity is not None]
+        assert incident.weapons_total == sum(w.quantity for w in weapons)
+        assert incident.weapons_approximate == sum(w.quantity for w in weapons if w.quantity_precision != "exact")
+        supporting = [c.source.published_on for c in incident.citations.all() if c.stance == Stance.SUPPORTS]
+        dates = [day for day in supporting if day]
         assert incident.reported_on == (min(dates) if dates else None)
         assert incident.version == 1
+
+
+def test_the_fixtures_pass_every_rule_of_the_audit(loaded):
+    from incidents.audit import findings
+
+    assert [str(finding) for finding in findings()] == []
+
+
+# --- What the fact-check asked of the published data, read through the public API ---------------------
+
+
+@pytest.fixture
+def public(loaded):
+    from rest_framework.test import APIClient
+
+    response = APIClient().get("/api/v1/incidents/", {"limit": 1000})
+    assert response.status_code == 200
+    return response.json()["results"]
+
+
+def test_every_confirmed_incident_rests_on_an_official_or_a_or_b_source(public):
+    confirmed = [record for record in public if record["verification"] == "confirmed"]
+    assert confirmed
+    for record in confirmed:
+        assert any(
+            source["stance"] == "supports" and (source["source_type"] == "official" or source["reliability"] in "AB")
+            for source in record["sources"]
+        ), record["title"]
+        assert "ukraine-aid" not in record["tags"], record["title"]
+
+
+def test_at_most_a_quarter_of_sources_and_citations_cannot_be_judged(public):
+    sources = {source["id"]: source for record in public for source in record["sources"]}
+    citations = [source for record in public for source in record["sources"]]
+    assert sum(source["reliability"] == "F" for source in sources.values()) <= len(sources) / 4
+    assert sum(citation["credibility"] == 6 for citation in citations) <= len(citations) / 4
+
+
+def test_the_approximate_figures_the_fact_check_named_are_marked(public):
+    marked = {
+        (weapon["quantity"], weapon["quantity_precision"])
+        for record in public
+        for weapon in record["weapons"]
+        if weapon["quantity_precision"] != "exact"
+    }
+    assert {(35, "approximate"), (100, "approximate"), (400, "approximate"), (60, "at_least")} <= marked
+
+
+def test_every_excerpt_has_its_language_and_translations_show_as_such(public):
+    excerpts = [source for record in public for source in record["sources"] if source["excerpt"]]
+    assert excerpts and all(source["excerpt_language"] for source in excerpts)
+    translated = [source for source in excerpts if source["excerpt_language"] != source["language"]]
+    assert {source["language"] for source in translated} >= {"fi", "sv", "da"}
+
+
+def test_no_actor_joins_incidents_that_no_source_joins(loaded):
+    from django.db.models import Count
+
+    assert not Actor.objects.annotate(linked=Count("incident_links")).filter(linked__gt=1).exists()
 
 
 def test_every_loaded_row_passes_model_validation(loaded):

@@ -113,7 +113,13 @@ def test_csv_header_is_the_record_and_nested_cells_are_json(anon_client, mapped)
     header = text.splitlines()[0].split(",")
     assert header == list(anon_client.get(LIST_URL).json()["results"][0])
     [row] = list(csv.DictReader(io.StringIO(text)))
-    weapon = {"category": "grenade", "description": "-military grade", "quantity": 2, "suspected_origin": None}
+    weapon = {
+        "category": "grenade",
+        "description": "-military grade",
+        "quantity": 2,
+        "quantity_precision": "exact",
+        "suspected_origin": None,
+    }
     assert json.loads(row["weapons"]) == [{**weapon, "markings": ""}]
     assert [actor["name"] for actor in json.loads(row["actors"])] == ["New IRA"]
     assert json.loads(row["tags"]) == ["hand-grenades"]

@@ -96,7 +96,7 @@ def test_detail_has_every_field_of_the_contract_with_its_json_type(anon_client):
             {"category": "assault_rifle", "quantity": None, "suspected_origin": "UA"},
             {"category": "pistol", "quantity": 3, "description": "handguns", "markings": "none seen"},
         ],
-        citations=[cite(source, excerpt="have also been found", stance="supports")],
+        citations=[cite(source, excerpt="have also been found", excerpt_language="en", stance="supports")],
         actors=[actor],
         tags=["ukraine-aid"],
     )
@@ -120,11 +120,19 @@ def test_detail_has_every_field_of_the_contract_with_its_json_type(anon_client):
     assert set(record["geocode"]) == {"provider", "query", "geocoded_at", "warning"}
     assert record["geocode"]["warning"] is None
     assert record["weapons"] == [
-        {"category": "assault_rifle", "description": "", "quantity": None, "suspected_origin": "UA", "markings": ""},
+        {
+            "category": "assault_rifle",
+            "description": "",
+            "quantity": None,
+            "quantity_precision": "exact",
+            "suspected_origin": "UA",
+            "markings": "",
+        },
         {
             "category": "pistol",
             "description": "handguns",
             "quantity": 3,
+            "quantity_precision": "exact",
             "suspected_origin": None,
             "markings": "none seen",
         },
@@ -210,7 +218,7 @@ def test_list_query_count_does_not_grow_with_the_page(anon_client, django_assert
             actors=[make_actor()],
             tags=["t"],
         )
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         response = anon_client.get(LIST_URL, {"limit": 12})
     assert len(response.json()["results"]) == 12
 

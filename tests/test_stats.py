@@ -36,7 +36,10 @@ def varied():
         occurred_on=datetime.date(2025, 10, 1),
         incident_type="recovery",
         verification="confirmed",
-        weapons=[{"category": "grenade", "quantity": 50, "suspected_origin": "RS"}, {"category": "grenade"}],
+        weapons=[
+            {"category": "grenade", "quantity": 50, "quantity_precision": "at_least", "suspected_origin": "RS"},
+            {"category": "grenade"},
+        ],
         actors=[gang],
     )
     make_incident(
@@ -52,7 +55,10 @@ def varied():
         country="DK",
         occurred_on=datetime.date(2023, 1, 1),
         date_precision="year",
-        weapons=[{"category": "pistol", "quantity": 62}, {"category": "grenade", "quantity": 1}],
+        weapons=[
+            {"category": "pistol", "quantity": 62, "quantity_precision": "approximate"},
+            {"category": "grenade", "quantity": 1},
+        ],
     )
     make_incident(
         published=True,
@@ -93,6 +99,16 @@ def list_filter_for(group_by: str, key: str) -> dict:
 SINGLE_KEYS = ["country", "year", "month", "incident_type", "verification"]
 
 
+def approximate(items: list[dict], counted=lambda weapon: True) -> int:
+    """How many of the listed incidents' weapons come from approximate or lower-bound counts."""
+    return sum(
+        weapon["quantity"] or 0
+        for item in items
+        for weapon in item["weapons"]
+        if weapon["quantity_precision"] != "exact" and counted(weapon)
+    )
+
+
 @pytest.mark.parametrize("group_by", SINGLE_KEYS)
 def test_each_row_of_a_single_valued_key_agrees_with_the_filtered_list(anon_client, varied, group_by):
     body = stats(anon_client, group_by=group_by)
@@ -101,10 +117,12 @@ def test_each_row_of_a_single_valued_key_agrees_with_the_filtered_list(anon_clie
         matching = listed(anon_client, **list_filter_for(group_by, row["key"]))
         assert row["incidents"] == len(matching), row
         assert row["weapons"] == sum(item["weapons_total"] for item in matching), row
+        assert row["weapons_approximate"] == approximate(matching), row
     everything = listed(anon_client)
     assert body["total"] == {
         "incidents": len(everything),
         "weapons": sum(item["weapons_total"] for item in everything),
+        "weapons_approximate": 112,  # "at least 50" grenades and "about 62" pistols
         **({"imprecise": 1} if group_by == "month" else {}),
     }
 
@@ -130,6 +148,8 @@ def test_weapon_keys_count_each_incident_once_per_key_with_the_quantity_under_it
         assert row["incidents"] == len(matching)
         quantities = [w["quantity"] or 0 for item in matching for w in item["weapons"] if value_of(w) == row["key"]]
         assert row["weapons"] == sum(quantities)
+        key = row["key"]
+        assert row["weapons_approximate"] == approximate(matching, lambda w, key=key: value_of(w) == key)
     assert body["total"]["incidents"] == len(everything)
 
 
@@ -148,12 +168,19 @@ def test_actor_kind_counts_incidents_under_each_kind(anon_client, varied):
         "label": "No actors",
         "incidents": len(without),
         "weapons": sum(item["weapons_total"] for item in without),
+        "weapons_approximate": approximate(without),
     }
 
 
 def test_null_buckets_and_labels(anon_client, varied):
     by_category = {row["key"]: row for row in stats(anon_client, group_by="weapon_category")["results"]}
-    assert by_category[None] == {"key": None, "label": "No weapons", "incidents": 1, "weapons": 0}
+    assert by_category[None] == {
+        "key": None,
+        "label": "No weapons",
+        "incidents": 1,
+        "weapons": 0,
+        "weapons_approximate": 0,
+    }
     assert by_category["assault_rifle"]["label"] == "Assault rifle"
     by_country = {row["key"]: row for row in stats(anon_client, group_by="country")["results"]}
     assert by_country["FI"]["label"] == "Finland"

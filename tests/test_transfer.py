@@ -51,7 +51,10 @@ def build_varied_data():
         summary="-5 rifles, said police.\nSecond line, with a comma.",
         place="Helsinki",
         admin1="Uusimaa",
-        citations=[cite(graded, excerpt="Löytyi", credibility=2), cite(bare, stance="disputes", credibility=5)],
+        citations=[
+            cite(graded, excerpt="Löytyi", excerpt_language="fi", credibility=2),
+            cite(bare, stance="disputes", credibility=5),
+        ],
         weapons=[
             {"category": "anti_tank_weapon", "quantity": 4, "suspected_origin": "US", "description": "AT4"},
             {"category": "ammunition", "quantity": None, "markings": "@lot 7"},
@@ -253,10 +256,10 @@ def test_a_changed_row_updates_the_incident_through_the_services_with_history(tm
     row = good_row()
     import_records([(1, row)], user=editor_user)
     incident = Incident.objects.get()
-    report = import_records([(1, {**row, "verification": "confirmed"})], user=editor_user)
+    report = import_records([(1, {**row, "verification": "corroborated"})], user=editor_user)
     assert (report.updated, report.unchanged) == (1, 0)
     incident.refresh_from_db()
-    assert (incident.verification, incident.version) == ("confirmed", 2)
+    assert (incident.verification, incident.version) == ("corroborated", 2)
     assert incident.history.first().history_user == editor_user
 
 

@@ -27,7 +27,7 @@ def payload(**overrides) -> dict:
         "incident_type": "seizure",
         "occurred_on": "2022-03-24",
         "country": "NL",
-        "verification": "confirmed",
+        "verification": "reported",
         "status": "draft",
     }
     data.update(overrides)
@@ -62,7 +62,7 @@ def test_nested_create_with_every_list(editor_client, editor_user):
                 {"category": "ammunition", "quantity": None},
             ],
             sources=[
-                {"id": existing.pk, "excerpt": "vier antitankwapens", "stance": "supports"},
+                {"id": existing.pk, "excerpt": "vier antitankwapens", "excerpt_language": "nl", "stance": "supports"},
                 {"url": by_url.url, "publisher": "Example"},
                 {"url": "https://example.org/new", "publisher": "New Outlet", "title": "New", "stance": "disputes"},
             ],

@@ -26,6 +26,7 @@ from incidents.choices import (
     DatePrecision,
     GeoPrecision,
     IncidentType,
+    QuantityPrecision,
     Reliability,
     SourceType,
     Status,
@@ -402,6 +403,11 @@ class IncidentFilterSet(StrictFilterSet):
         method="filter_weapon_category",
         help_text="incidents with at least one weapon of these categories",
     )
+    quantity_precision = ChoiceListFilter(
+        choices=QuantityPrecision.choices,
+        method="filter_quantity_precision",
+        help_text="incidents with a weapon whose quantity is given with these precisions",
+    )
     suspected_origin = ChoiceListFilter(
         choices=COUNTRY_CHOICES,
         normalize=str.upper,
@@ -481,6 +487,10 @@ class IncidentFilterSet(StrictFilterSet):
 
     def filter_weapon_category(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         return queryset.filter(Exists(WeaponItem.objects.filter(incident=OuterRef("pk"), category__in=value)))
+
+    def filter_quantity_precision(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        weapons = WeaponItem.objects.filter(incident=OuterRef("pk"), quantity_precision__in=value)
+        return queryset.filter(Exists(weapons.exclude(quantity=None)))
 
     def filter_suspected_origin(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         return queryset.filter(Exists(WeaponItem.objects.filter(incident=OuterRef("pk"), suspected_origin__in=value)))

@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from incidents import services
 from incidents.api.filters import COUNTRY_CHOICES
-from incidents.choices import ActorKind, Credibility, GeoPrecision, RemovalReason, Stance
+from incidents.choices import ActorKind, Credibility, GeoPrecision, QuantityPrecision, RemovalReason, Stance
 from incidents.limits import MAX_ACTORS, MAX_CITATIONS, MAX_ID, MAX_TAGS, MAX_WEAPONS, too_many_items
 from incidents.models import Actor, Citation, Incident, Source, WeaponItem
 from incidents.selectors import attach_record_relations
@@ -82,9 +82,13 @@ class WeaponItemSerializer(StrictKeysMixin, serializers.ModelSerializer):
 
     class Meta:
         model = WeaponItem
-        fields = ["category", "description", "quantity", "suspected_origin", "markings"]
+        fields = list(services.WEAPON_FIELDS)
         list_serializer_class = BoundedListSerializer
-        extra_kwargs = {"description": {"default": ""}, "markings": {"default": ""}}
+        extra_kwargs = {
+            "description": {"default": ""},
+            "markings": {"default": ""},
+            "quantity_precision": {"default": QuantityPrecision.EXACT},
+        }
 
     def to_representation(self, weapon):
         data = super().to_representation(weapon)
@@ -257,10 +261,11 @@ class IncidentSerializer(serializers.ModelSerializer):
                     "category": category,
                     "description": description,
                     "quantity": quantity,
+                    "quantity_precision": precision,
                     "suspected_origin": str(origin) if origin else None,
                     "markings": markings,
                 }
-                for category, description, quantity, origin, markings in relations.weapons
+                for category, description, quantity, precision, origin, markings in relations.weapons
             ],
             "weapons_total": incident.weapons_total,
             "actors": [
@@ -333,11 +338,15 @@ def _citation(row, zone) -> dict:
 CITATION_FIELDS_SHOWN = ("id", *CITATION_SOURCE_FIELDS, *services.CITATION_FIELDS)
 
 
+WEAPONS_APPROXIMATE_HELP = "how many of `weapons` come from approximate or lower-bound counts (about N, N+)"
+
+
 class CountrySerializer(serializers.Serializer):
     code = serializers.CharField(help_text="ISO 3166-1 alpha-2")
     name = serializers.CharField()
     incidents = serializers.IntegerField()
     weapons = serializers.IntegerField()
+    weapons_approximate = serializers.IntegerField(help_text=WEAPONS_APPROXIMATE_HELP)
     latest_occurred_on = serializers.DateField()
 
 
@@ -361,6 +370,13 @@ class CitationSourceFieldsSerializer(StrictKeysMixin, serializers.ModelSerialize
 
 class CitationOwnFieldsSerializer(StrictKeysMixin, serializers.Serializer):
     excerpt = serializers.CharField(allow_blank=True, required=False, default="")
+    excerpt_language = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        max_length=16,
+        help_text=Citation._meta.get_field("excerpt_language").help_text,
+    )
     stance = serializers.ChoiceField(choices=Stance.choices, required=False, default=Stance.SUPPORTS)
     credibility = serializers.ChoiceField(
         choices=Credibility.choices,
@@ -420,7 +436,7 @@ class CitationField(serializers.Field):
     def to_internal_value(self, data) -> services.CitationData:
         if not isinstance(data, Mapping) or ("id" not in data and "url" not in data):
             self.fail("invalid")
-        own_keys = {"excerpt", "stance", "credibility"}
+        own_keys = set(services.CITATION_FIELDS)
         source_data = {key: value for key, value in data.items() if key not in own_keys | {"id"}}
         own = CitationOwnFieldsSerializer(data={key: value for key, value in data.items() if key in own_keys})
         given = CitationSourceFieldsSerializer(data=source_data)
@@ -557,11 +573,13 @@ class StatsRowSerializer(serializers.Serializer):
     label = serializers.CharField()
     incidents = serializers.IntegerField()
     weapons = serializers.IntegerField()
+    weapons_approximate = serializers.IntegerField(help_text=WEAPONS_APPROXIMATE_HELP)
 
 
 class StatsTotalSerializer(serializers.Serializer):
     incidents = serializers.IntegerField()
     weapons = serializers.IntegerField()
+    weapons_approximate = serializers.IntegerField(help_text=WEAPONS_APPROXIMATE_HELP)
     imprecise = serializers.IntegerField(required=False, help_text="group_by=month: year-precise incidents")
 
 

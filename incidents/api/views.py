@@ -151,8 +151,15 @@ class IncidentViewSet(JsonErrorsMixin, EditorAwareMixin, viewsets.ModelViewSet):
         return incidents_visible_to(self.request.user).order_by("-occurred_on", "-id")
 
     def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        return attach_record_relations(page) if page is not None else None
+        if queryset.model is not Incident:  # deleted/: tombstones, paged as they are
+            return super().paginate_queryset(queryset)
+        # The page's ids first, then its rows: sorting and skipping read only the keys. (An ordering that no
+        # index serves, with a large offset, sorted whole rows: 0.6 s a page at 100k incidents.)
+        ids = super().paginate_queryset(queryset.values_list("pk", flat=True))
+        if ids is None:
+            return None
+        rows = Incident.objects.in_bulk(ids)
+        return attach_record_relations([rows[pk] for pk in ids])
 
     def get_serializer_class(self):
         return IncidentSerializer if self.request.method in SAFE_METHODS else IncidentWriteSerializer

@@ -22,7 +22,7 @@ from incidents.choices import ActorKind, IncidentType, SourceType, Status, Verif
 from incidents.history import bump_data_version
 from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentTag, Source, Tag, WeaponItem
 from incidents.progress import Progress
-from incidents.services import set_derived_values
+from incidents.services import CitationData, set_derived_values
 
 TAG = "synthetic"
 BATCH = 10_000
@@ -135,7 +135,8 @@ class Command(BaseCommand):
             ]
             cited = rng.sample(sources, rng.randint(1, 3))
             linked = rng.sample(actors, 1) if rng.random() < 0.3 else []
-            set_derived_values(incident, weapons=own_weapons, sources=cited, actors=linked)
+            citing = [CitationData(source=source) for source in cited]  # synthetic citations all support
+            set_derived_values(incident, weapons=own_weapons, citations=citing, actors=linked)
             incidents.append(incident)
             weapons += own_weapons
             citations += [SimpleNamespace(incident=incident, source=source) for source in cited]

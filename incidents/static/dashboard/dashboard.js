@@ -198,6 +198,25 @@ function drawBars(panelId, stats) {
   fillTable(panel, stats.results.map((row) => [row.label, row.incidents, row.weapons]));
 }
 
+const LANGUAGES = new Intl.DisplayNames(["en"], { type: "language" });
+
+function languageName(code) {
+  try { return LANGUAGES.of(code); } catch { return code; }
+}
+
+// An excerpt in its source's language is a quote; in another language it is a translation, and says so.
+function excerptOf(source) {
+  const language = source.excerpt_language ? { lang: source.excerpt_language } : {};
+  const translated = source.excerpt_language && source.language && source.excerpt_language !== source.language;
+  const shown = element("span", { class: translated ? "excerpt translated" : "excerpt" });
+  if (!translated) {
+    shown.append(" ", element("q", language, source.excerpt));
+    return shown;
+  }
+  shown.append(" ", element("span", language, source.excerpt), ` (translated from ${languageName(source.language)})`);
+  return shown;
+}
+
 function incidentItem(incident) {
   const item = element("li", { "data-id": incident.id });
   const heading = element("h3");
@@ -211,6 +230,8 @@ function incidentItem(incident) {
     entry.append(element("a", { href: source.url, rel: "noopener", target: "_blank" },
       `${source.publisher}: ${source.title}`));
     if (source.published_on) entry.append(` (${source.published_on})`);
+    entry.append(` · ${source.stance} · grade ${source.reliability}${source.credibility}`);
+    if (source.excerpt) entry.append(excerptOf(source));
     sources.append(entry);
   }
   item.append(sources);
