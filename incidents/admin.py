@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from incidents import services
+from incidents import services, shapes
 from incidents.duplicates import LIKELY_DUPLICATE, similar_incidents
 from incidents.models import Actor, Citation, Incident, IncidentActor, Source, Tag, WeaponItem
 
@@ -181,7 +181,7 @@ class IncidentAdminForm(ServiceErrorsForm):
 
     class Meta:
         model = Incident
-        fields = list(services.EDITABLE_INCIDENT_FIELDS)
+        fields = list(shapes.EDITABLE_INCIDENT_FIELDS)
         help_texts = {"verification": GRADING_HELP}
 
     def __init__(self, *args, **kwargs):
@@ -265,12 +265,10 @@ class IncidentAdmin(ServiceHistoryAdmin):
         for formset in formsets:
             rows = [f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
             if formset.model is WeaponItem:
-                data["weapons"] = [{name: row.get(name) for name in services.WEAPON_FIELDS} for row in rows]
+                data["weapons"] = [{name: row.get(name) for name in shapes.WEAPON_FIELDS} for row in rows]
             elif formset.model is Citation:
                 data["citations"] = [
-                    services.CitationData(
-                        source=row["source"], **{name: row[name] for name in services.CITATION_FIELDS}
-                    )
+                    services.CitationData(source=row["source"], **{name: row[name] for name in shapes.CITATION_FIELDS})
                     for row in rows
                     if row.get("source")
                 ]
@@ -427,7 +425,7 @@ class SourceAdmin(ServiceSavedAdmin):
     create_service = services.source_create
     update_service = services.source_update
     delete_service = services.source_delete
-    service_fields = services.SOURCE_FIELDS
+    service_fields = shapes.SOURCE_FIELDS
     instance_argument = "source"
 
     list_display = ["publisher", "title", "published_on", "source_type", "reliability", "url"]
@@ -447,13 +445,13 @@ class ActorAdmin(ServiceSavedAdmin):
     create_service = services.actor_create
     update_service = services.actor_update
     delete_service = services.actor_delete
-    service_fields = services.ACTOR_FIELDS
+    service_fields = shapes.ACTOR_FIELDS
     instance_argument = "actor"
 
     list_display = ["name", "kind"]
     list_filter = ["kind"]
     search_fields = ["name", "kind"]
-    fields = [*services.ACTOR_FIELDS]
+    fields = [*shapes.ACTOR_FIELDS]
 
 
 @admin.register(Tag)
@@ -461,9 +459,9 @@ class TagAdmin(ServiceSavedAdmin):
     create_service = services.tag_create
     update_service = services.tag_update
     delete_service = services.tag_delete
-    service_fields = services.TAG_FIELDS
+    service_fields = shapes.TAG_FIELDS
     instance_argument = "tag"
 
     search_fields = ["slug"]
     list_display = ["slug"]
-    fields = [*services.TAG_FIELDS]
+    fields = [*shapes.TAG_FIELDS]

@@ -9,7 +9,7 @@ from difflib import SequenceMatcher
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from incidents.geocoding import haversine_km
+from incidents.geo import haversine_km
 from incidents.models import Citation, Incident
 from incidents.search import fold
 

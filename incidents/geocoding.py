@@ -14,7 +14,6 @@ import importlib.metadata
 import importlib.resources
 import json
 import logging
-import math
 import os
 import sqlite3
 import tempfile
@@ -35,6 +34,8 @@ from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
 from incidents.choices import GeoPrecision
+from incidents.geo import haversine_km, latitude_delta
+from incidents.models import GeocodeCache
 from incidents.search import fold
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,6 @@ logger = logging.getLogger(__name__)
 GAZETTEER = "gazetteer"
 GAZETTEER_DATA_FILE = "cities5000.json"  # every place over 5,000 people (and capitals): cities15000 and more
 COUNTRY_CHECK_KM = 100
-EARTH_RADIUS_KM = 6371.0088
 # User agents that Nominatim's policy refuses (geopy's own list, plus an empty one).
 REFUSED_USER_AGENTS = {"", "my-application", "my_app/1", "my_user_agent/1.0", "specify_your_app_name_here"}
 
@@ -143,7 +143,7 @@ class GazetteerIndex:
 
     def nearest_km(self, latitude: float, longitude: float, country: str) -> float | None:
         """Distance to the nearest place of `country` within COUNTRY_CHECK_KM; None when there is none."""
-        lat_delta = math.degrees(COUNTRY_CHECK_KM / EARTH_RADIUS_KM)
+        lat_delta = latitude_delta(COUNTRY_CHECK_KM)
         candidates = (
             self._connection()
             .execute(
@@ -159,12 +159,6 @@ class GazetteerIndex:
     def has_country(self, country: str) -> bool:
         row = self._connection().execute("SELECT 1 FROM places WHERE country = ? LIMIT 1", (country.upper(),))
         return row.fetchone() is not None
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (lat1, lon1, lat2, lon2))
-    a = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(a, 1.0)))
 
 
 _index: GazetteerIndex | None = None
@@ -279,8 +273,6 @@ def locate(*, place: str, admin1: str, country: str, offline: bool = False) -> G
     """Coordinates for a place within a country, or None. Never raises for a provider's failure.
 
     `offline`: answer from the cache and the local gazetteer only, never from a networked provider."""
-    from incidents.models import GeocodeCache
-
     provider = settings.GEOCODER
     # The gazetteer knows localities only: a region alone goes to a networked provider.
     parts = [place] if provider == GAZETTEER else [place, admin1]
@@ -291,7 +283,7 @@ def locate(*, place: str, admin1: str, country: str, offline: bool = False) -> G
     normalized = fold(query)
     cached = GeocodeCache.objects.filter(provider=provider, query=normalized, country=country).first()
     if cached is not None:
-        return cached.result()
+        return _answer(cached)
     if offline and provider != GAZETTEER:
         return None
     try:
@@ -309,7 +301,21 @@ def locate(*, place: str, admin1: str, country: str, offline: bool = False) -> G
         entry.save()
     except IntegrityError:
         pass  # another worker cached the same lookup first
-    return entry.result()
+    return _answer(entry)
+
+
+def _answer(entry: GeocodeCache) -> "GeocodeResult | None":
+    """A cached lookup as the geocoder's answer (None: it was looked up and not found)."""
+    if not entry.found:
+        return None
+    return GeocodeResult(
+        latitude=entry.latitude,
+        longitude=entry.longitude,
+        precision=entry.precision,
+        provider=entry.provider,
+        query=entry.query,
+        address=entry.address,
+    )
 
 
 def _geocode(provider: str, query: str, country: str) -> Location | None:

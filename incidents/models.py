@@ -37,7 +37,7 @@ from incidents.choices import (
     Verification,
     WeaponCategory,
 )
-from incidents.history import HistoricalChangeBase
+from incidents.history_base import HistoricalChangeBase
 from incidents.limits import EARLIEST_DATE, MAX_QUANTITY, SUMMARY_MAX_LENGTH
 
 http_url_validator = URLValidator(schemes=["http", "https"], message="Enter an http or https URL.")
@@ -402,6 +402,30 @@ class IncidentTag(models.Model):
         constraints = [models.UniqueConstraint(fields=["incident", "tag"], name="incident_tag_unique")]
 
 
+class IncidentRecord(models.Model):
+    """An incident's record as each audience reads it, built by the services at write time (`records`):
+    JSON, and the CSV row of an export. The editors' columns are empty where they equal the public's."""
+
+    incident = models.OneToOneField(
+        Incident, on_delete=models.CASCADE, primary_key=True, related_name="stored_record", verbose_name="incident"
+    )
+    version = models.PositiveIntegerField("version", help_text="The incident's version this record was built at.")
+    codec = models.PositiveSmallIntegerField(
+        "codec", help_text="The version of the record's definition it was built by."
+    )
+    public_json = models.BinaryField("public JSON")
+    editor_json = models.BinaryField("editors' JSON", null=True)
+    public_csv = models.BinaryField("public CSV row")
+    editor_csv = models.BinaryField("editors' CSV row", null=True)
+
+    class Meta:
+        verbose_name = "stored record"
+        verbose_name_plural = "stored records"
+
+    def __str__(self) -> str:
+        return f"record of incident {self.incident_id} at version {self.version}"
+
+
 class GeocodeCache(models.Model):
     """One geocoder answer (found or not) for a (provider, folded query, country), so each is asked once."""
 
@@ -424,20 +448,6 @@ class GeocodeCache(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}: {self.query} ({self.country})"
-
-    def result(self):
-        from incidents.geocoding import GeocodeResult
-
-        if not self.found:
-            return None
-        return GeocodeResult(
-            latitude=self.latitude,
-            longitude=self.longitude,
-            precision=self.precision,
-            provider=self.provider,
-            query=self.query,
-            address=self.address,
-        )
 
 
 class IncidentRemoval(models.Model):

@@ -1,10 +1,7 @@
 """Reads of the domain. Visibility is decided here, once, for every endpoint and format."""
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-
 from django.conf import settings
-from django.db import connection
+from django.core.exceptions import ValidationError
 from django.db.models import Case, CharField, Count, Exists, F, Func, Max, OuterRef, Q, QuerySet, Sum, Value, When
 from django_countries import countries
 from django_countries.fields import Country
@@ -19,6 +16,7 @@ from incidents.choices import (
     Verification,
     WeaponCategory,
 )
+from incidents.filters import IncidentFilterSet
 from incidents.limits import MAX_ID
 from incidents.models import (
     Actor,
@@ -26,11 +24,10 @@ from incidents.models import (
     Incident,
     IncidentActor,
     IncidentRemoval,
-    IncidentTag,
     Source,
     WeaponItem,
 )
-from incidents.services import CITATION_FIELDS, SOURCE_FIELDS, WEAPON_FIELDS
+from incidents.shapes import EDITOR, PUBLIC
 
 
 def is_editor(user) -> bool:
@@ -44,110 +41,29 @@ def is_editor(user) -> bool:
     return user._is_editor
 
 
-class _EditorView:
-    """Stands for an editor where there is no request (the export command writes the editor's view)."""
-
-    is_authenticated = True
-    is_active = True
-    is_superuser = True
-
-
-EDITOR_VIEW = _EditorView()
+def audience_of(user) -> str:
+    """Which records a caller reads: the editors' (every status, full names) or the public's."""
+    return EDITOR if is_editor(user) else PUBLIC
 
 
 def incidents_visible_to(user) -> QuerySet[Incident]:
     """Editors see every incident; everybody else only published ones."""
+    return incidents_visible(audience_of(user))
+
+
+def incidents_visible(audience: str) -> QuerySet[Incident]:
     incidents = Incident.objects.all()
-    if is_editor(user):
-        return incidents
-    return incidents.filter(status=Status.PUBLISHED)
+    return incidents if audience == EDITOR else incidents.filter(status=Status.PUBLISHED)
 
 
-@dataclass
-class RecordRelations:
-    """What an incident's record shows of its relations, as plain rows (see `attach_record_relations`)."""
-
-    weapons: list = field(default_factory=list)  # WEAPON_FIELDS
-    citations: list = field(default_factory=list)  # CITATION_COLUMNS
-    actors: list = field(default_factory=list)  # (id, name, kind)
-    tags: list = field(default_factory=list)  # slugs
-
-
-# A citation as the record shows it: the source's id and fields, then the citation's own.
-CITATION_COLUMNS = ("source_id", *(f"source__{name}" for name in SOURCE_FIELDS), *CITATION_FIELDS)
-
-
-class PageRelation:
-    """A `values_list` query over the rows related to a page of incidents (`incident_id IN (...)`), compiled
-    once per page size and database: compiling the four relation queries of a page (and preparing each id
-    of each) cost more than running them."""
-
-    _compiled: dict = {}
-
-    def __init__(self, name: str, queryset: QuerySet):
-        self.name, self.queryset = name, queryset
-
-    def rows(self, ids: list[int]) -> list[tuple]:
-        sql, compiler, converters = self._compile(len(ids))
-        with connection.cursor() as cursor:
-            cursor.execute(sql, ids)
-            rows = cursor.fetchall()
-        return list(map(tuple, compiler.apply_converters(rows, converters))) if converters else rows
-
-    def _compile(self, size: int):
-        key = (self.name, size, connection.vendor)
-        if key not in self._compiled:
-            # Placeholder ids 0..size-1 compile to the same SQL as any `size` ids, in the same order.
-            compiler = self.queryset.filter(incident_id__in=range(size)).query.get_compiler(connection=connection)
-            sql, params = compiler.as_sql()
-            if list(params) != list(range(size)):
-                raise ValueError(f"{self.name}: the page ids must be the query's only parameters")
-            converters = compiler.get_converters([column for column, _, _ in compiler.select[: compiler.col_count]])
-            self._compiled[key] = (sql, compiler, converters)
-        return self._compiled[key]
-
-
-PAGE_RELATIONS = [
-    PageRelation(
-        "weapons",
-        WeaponItem.objects.order_by("id").values_list("incident_id", *WEAPON_FIELDS),
-    ),
-    PageRelation("citations", Citation.objects.order_by("id").values_list("incident_id", *CITATION_COLUMNS)),
-    PageRelation(
-        "actors",
-        IncidentActor.objects.order_by("actor_id").values_list("incident_id", "actor_id", "actor__name", "actor__kind"),
-    ),
-    PageRelation("tags", IncidentTag.objects.order_by("tag__slug").values_list("incident_id", "tag__slug")),
-]
-
-
-def attach_record_relations(incidents: list[Incident]) -> list[Incident]:
-    """Load the weapons, citations, actors and tags of a page of incidents in four queries of plain values
-    and set them as `incident.record_relations`. Prefetching model instances cost more than everything
-    else a list request does; the record only needs the values."""
-    relations = {incident.pk: RecordRelations() for incident in incidents}
-    if relations:
-        ids = list(relations)
-        for relation in PAGE_RELATIONS:
-            for incident_id, *values in relation.rows(ids):
-                getattr(relations[incident_id], relation.name).append(values)
-        for record in relations.values():
-            record.tags = [slug for (slug,) in record.tags]
-            record.actors.sort(key=lambda actor: actor_order(*actor))
-    for incident in incidents:
-        incident.record_relations = relations[incident.pk]
-    return incidents
-
-
-def in_record_chunks(incidents: QuerySet[Incident], chunk_size: int = 500) -> Iterator[Incident]:
-    """Every incident of a (large) query with its record relations, a chunk at a time (exports)."""
-    chunk = []
-    for incident in incidents.iterator(chunk_size=chunk_size):
-        chunk.append(incident)
-        if len(chunk) == chunk_size:
-            yield from attach_record_relations(chunk)
-            chunk = []
-    yield from attach_record_relations(chunk)
+def incidents_filtered(params, *, audience: str, filterset_class=IncidentFilterSet) -> QuerySet[Incident]:
+    """The incidents an audience sees that the query `params` select (API.md "Filters"), for every face: the
+    API's list in every format, stats and countries, the export command, feeds and releases. A bad parameter
+    raises ValidationError naming it (a 400 through the API, a CommandError in a command)."""
+    filterset = filterset_class(data=params, queryset=incidents_visible(audience), editor=audience == EDITOR)
+    if not filterset.is_valid():
+        raise ValidationError({name: list(errors) for name, errors in filterset.errors.items()})
+    return filterset.qs
 
 
 def removals_visible_to(user) -> QuerySet[IncidentRemoval]:
@@ -185,14 +101,6 @@ def sources_visible_to(user) -> QuerySet[Source]:
     if is_editor(user):
         return sources
     return sources.filter(Exists(Citation.objects.filter(source=OuterRef("pk"), incident__status=Status.PUBLISHED)))
-
-
-def actor_order(actor_id: int, name: str, kind: str) -> tuple:
-    """Where an actor stands in a record's list: named actors by name, then individuals by id. An
-    individual's name is hidden from non-editors, so it must not decide the order either (its place among
-    named neighbours would bound it); one order for every audience keeps the records alike."""
-    hidden = kind == ActorKind.INDIVIDUAL
-    return (hidden, "" if hidden else name, actor_id)
 
 
 def actors_visible_to(user) -> QuerySet[Actor]:

@@ -1,6 +1,6 @@
 """Every write of the domain, with its rules. The API, the admin and the commands all call these.
 
-Each function is one transaction and one recorded change (see `incidents.history`). It validates the
+Each function is one transaction and one recorded change (see `incidents.changesets`). It validates the
 final state of an incident *with* its weapons and citations before writing anything, keeps the
 derived values (`weapons_total`, `reported_on`) current, and raises `version` when, and only when,
 something the record returns has changed, so that repeating a write changes nothing.
@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_countries import countries
 
 from incidents import bulk, geocoding
+from incidents.changesets import recorded_change, touch
 from incidents.choices import (
     ActorKind,
     QuantityPrecision,
@@ -29,7 +30,6 @@ from incidents.choices import (
     Status,
     Verification,
 )
-from incidents.history import recorded_change
 from incidents.limits import MAX_ACTORS, MAX_CITATIONS, MAX_ID, MAX_TAGS, MAX_WEAPONS, too_many_items
 from incidents.models import (
     Actor,
@@ -43,57 +43,16 @@ from incidents.models import (
     WeaponItem,
 )
 from incidents.search import fold
-
-# What a caller may set on an incident; everything else is derived or read-only.
-INCIDENT_FIELDS = (
-    "title",
-    "summary",
-    "incident_type",
-    "occurred_on",
-    "date_precision",
-    "country",
-    "admin1",
-    "place",
-    "latitude",
-    "longitude",
-    "geo_precision",
-    "geocode_provider",
-    "geocode_query",
-    "geocoded_at",
-    "geocode_warning",
-    "verification",
-    "status",
+from incidents.shapes import (
+    ACTOR_FIELDS,
+    CITATION_FIELDS,
+    DERIVED_FIELDS,
+    INCIDENT_FIELDS,
+    INCIDENT_LISTS,
+    SOURCE_FIELDS,
+    TAG_FIELDS,
+    WEAPON_FIELDS,
 )
-# What a person enters (the geocode provenance is set by the services themselves).
-EDITABLE_INCIDENT_FIELDS = tuple(name for name in INCIDENT_FIELDS if not name.startswith("geocode"))
-INCIDENT_LISTS = ("weapons", "citations", "actors", "tags")
-# Kept by the services themselves (computed after validation, so never validated as input).
-DERIVED_FIELDS = (
-    "version",
-    "weapons_total",
-    "weapons_approximate",
-    "reported_on",
-    "search_text",
-    "private_search_text",
-    "created_at",
-    "updated_at",
-)
-WEAPON_FIELDS = ("category", "description", "quantity", "quantity_precision", "suspected_origin", "markings")
-CITATION_FIELDS = ("excerpt", "excerpt_language", "stance", "credibility")
-SOURCE_FIELDS = (
-    "url",
-    "title",
-    "publisher",
-    "published_on",
-    "source_type",
-    "language",
-    "archived_url",
-    "archived_at",
-    "reliability",
-)
-ACTOR_FIELDS = ("name", "kind")
-TAG_FIELDS = ("slug",)
-
 
 PUBLISHED_NEEDS_CITATION = "A published incident needs at least one citation."
 PUBLISHED_NEEDS_SUPPORT = "A published incident needs at least one citation that supports it."
@@ -321,6 +280,7 @@ def _apply_incident(incident: Incident, data: Mapping, *, creating: bool) -> Non
     if not creating and _record_state(incident) != before:
         incident.version += 1
         incident.save()
+    touch(incident.pk)
     if was_published and incident.status != Status.PUBLISHED:
         _record_removal(incident, RemovalReason.UNPUBLISHED)
 
@@ -760,6 +720,7 @@ def _refresh_incident(incident: Incident) -> None:
     )
     incident.version += 1
     incident.save()
+    touch(incident.pk)
 
 
 def set_derived_values(
@@ -874,3 +835,4 @@ def incidents_bulk_create(plans: Sequence[IncidentPlan], *, user) -> None:
         ):
             bulk.insert(model, rows, history=history)
         change.wrote = True  # bulk inserts send no history signal; the data version must still move
+        change.touched.update(plan.incident.pk for plan in plans)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework import status
 
-from incidents.api.filters import IncidentFilterSet
+from incidents.filters import IncidentFilterSet
 from tests.factories import cite, make_actor, make_incident, make_source
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from incidents import services
-from incidents.transfer import import_records
+from incidents.importing import import_records
 from tests.factories import cite, make_actor, make_incident, make_source
 
 pytestmark = pytest.mark.django_db

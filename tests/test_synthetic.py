@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
-from incidents.history import current_data_version
+from incidents.changesets import current_data_version
 from incidents.models import Actor, Incident, Source, WeaponItem
 from tests.factories import make_incident
 

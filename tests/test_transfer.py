@@ -13,7 +13,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from incidents import geocoding
-from incidents.history import current_data_version
+from incidents.changesets import current_data_version
+from incidents.importing import import_records, read_records
 from incidents.models import (
     Actor,
     Citation,
@@ -24,7 +25,6 @@ from incidents.models import (
     Tag,
     WeaponItem,
 )
-from incidents.transfer import import_records, read_records
 from tests.factories import cite, make_actor, make_incident, make_source
 
 pytestmark = pytest.mark.django_db

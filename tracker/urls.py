@@ -3,8 +3,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from incidents.api.views import healthz
 from incidents.dashboard import dashboard, dashboard_embed
+from tracker.views import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -15,6 +15,6 @@ urlpatterns = [
 ]
 
 # Errors under /api/ are JSON like every other API answer.
-handler400 = "incidents.api.views.bad_request"
-handler404 = "incidents.api.views.not_found"
-handler500 = "incidents.api.views.server_error"
+handler400 = "tracker.views.bad_request"
+handler404 = "tracker.views.not_found"
+handler500 = "tracker.views.server_error"

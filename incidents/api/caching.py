@@ -14,9 +14,9 @@ from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
-from incidents.history import current_data_version
+from incidents.changesets import current_data_version
 from incidents.search import search_terms
-from incidents.selectors import is_editor
+from incidents.selectors import audience_of
 
 IGNORED_IN_QUERY = {"_"}  # cache-busting
 
@@ -32,7 +32,7 @@ def _digest(*parts) -> str:
 
 
 def visibility(request) -> str:
-    return "editor" if is_editor(request.user) else "public"
+    return audience_of(request.user)
 
 
 def response_format(request) -> str:
@@ -66,12 +66,49 @@ def _listed_tags(header: str) -> list[str]:
     return [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
 
 
-def not_modified(request, etag: str) -> Response | None:
-    """A 304 when the client already holds this representation."""
+def held_by_client(request, etag: str) -> bool:
+    """Does the client's If-None-Match name this representation (or `*`, anything that exists)?"""
     header = request.headers.get("If-None-Match", "")
-    if header and (header.strip() == "*" or etag in _listed_tags(header)):
-        return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-    return None
+    return bool(header) and (header.strip() == "*" or etag in _listed_tags(header))
+
+
+class NotModified(Exception):
+    """The client holds the current representation: answered 304 with its ETag (`exceptions`)."""
+
+    def __init__(self, etag: str):
+        super().__init__(etag)
+        self.etag = etag
+
+
+class ConditionalGetMixin:
+    """ETag and If-None-Match for every GET of a view, in one place (API.md "HTTP behaviour").
+
+    A view says what its answer is keyed by (`etag_for`: by default its collection's kind; a record's view
+    looks the record up there, so that one that does not exist is a 404 before any `If-None-Match: *`). A
+    matching If-None-Match answers 304 before the answer is built; otherwise the answer carries the ETag."""
+
+    etag_kind = ""
+
+    def etag_for(self, request) -> str | None:
+        if getattr(self, "detail", False):
+            self.record = self.get_object()
+            return collection_etag(request, f"{self.etag_kind}-{self.record.pk}")
+        return collection_etag(request, self.etag_kind)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.get_serializer(self.record).data)  # looked up once, by `etag_for`
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # content negotiation, credentials, permissions, throttles
+        self.etag = self.etag_for(request) if request.method in ("GET", "HEAD") else None
+        if self.etag is not None and held_by_client(request, self.etag):
+            raise NotModified(self.etag)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(self, "etag", None) is not None and response.status_code == status.HTTP_200_OK:
+            response["ETag"] = self.etag
+        return response
 
 
 def expected_version(request, record_id: int) -> int | None:

@@ -8,6 +8,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from incidents.api.caching import NotModified
 from incidents.services import VersionConflict
 
 
@@ -59,6 +60,8 @@ def api_exception_handler(exc, context):
         return Response(
             {"detail": str(exc), "current_version": exc.current_version}, status=status.HTTP_412_PRECONDITION_FAILED
         )
+    elif isinstance(exc, NotModified):
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": exc.etag})
     elif isinstance(exc, MergedIncident):
         return Response({"detail": str(exc.detail), "merged_into": exc.merged_into}, status=exc.status_code)
     elif isinstance(exc, IntegrityError):

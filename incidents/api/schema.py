@@ -79,7 +79,7 @@ def _bad_request() -> dict:
 
 
 def _filter_help_texts() -> dict[str, str]:
-    from incidents.api.filters import ActorFilterSet, IncidentFilterSet, RemovalFilterSet, SourceFilterSet
+    from incidents.filters import ActorFilterSet, IncidentFilterSet, RemovalFilterSet, SourceFilterSet
 
     texts = {}
     for filterset in (ActorFilterSet, SourceFilterSet, IncidentFilterSet, RemovalFilterSet):

@@ -2,24 +2,21 @@
 shape and types of the input and resolve references; the rules live in the services they call."""
 
 import decimal
-import functools
 from collections.abc import Mapping
 
+import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.utils import timezone
-from django.utils.functional import cached_property
-from django_countries.fields import Country
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from incidents import services
-from incidents.api.filters import COUNTRY_CHOICES
-from incidents.choices import ActorKind, Credibility, GeoPrecision, QuantityPrecision, RemovalReason, Stance
+from incidents import records, services, shapes
+from incidents.choices import Credibility, GeoPrecision, QuantityPrecision, RemovalReason, Stance
 from incidents.limits import MAX_ACTORS, MAX_CITATIONS, MAX_ID, MAX_TAGS, MAX_WEAPONS, too_many_items
 from incidents.models import Actor, Citation, Incident, Source, WeaponItem
-from incidents.selectors import attach_record_relations
+from incidents.shapes import PUBLIC, shown_actor_name
+from incidents.strict_query import COUNTRY_CHOICES
 
 # --- Shared pieces --------------------------------------------------------------------------------
 
@@ -82,7 +79,7 @@ class WeaponItemSerializer(StrictKeysMixin, serializers.ModelSerializer):
 
     class Meta:
         model = WeaponItem
-        fields = list(services.WEAPON_FIELDS)
+        fields = list(shapes.WEAPON_FIELDS)
         list_serializer_class = BoundedListSerializer
         extra_kwargs = {
             "description": {"default": ""},
@@ -112,8 +109,7 @@ class ActorSerializer(StrictKeysMixin, serializers.ModelSerializer):
 
     def to_representation(self, actor):
         data = super().to_representation(actor)
-        if actor.kind == ActorKind.INDIVIDUAL and not self.context.get("is_editor", False):
-            data["name"] = None
+        data["name"] = shown_actor_name(actor.name, actor.kind, self.context.get("audience", PUBLIC))
         return data
 
     def create(self, validated_data):
@@ -131,7 +127,7 @@ class SourceSerializer(StrictKeysMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Source
-        fields = ["id", *services.SOURCE_FIELDS]
+        fields = ["id", *shapes.SOURCE_FIELDS]
 
     def create(self, validated_data):
         return services.source_create(user=self.context["request"].user, data=validated_data)
@@ -141,7 +137,7 @@ class SourceSerializer(StrictKeysMixin, serializers.ModelSerializer):
 
 
 # The source fields a citation shows and may carry.
-CITATION_SOURCE_FIELDS = services.SOURCE_FIELDS
+CITATION_SOURCE_FIELDS = shapes.SOURCE_FIELDS
 
 
 class CitationSerializer(serializers.ModelSerializer):
@@ -162,7 +158,7 @@ class CitationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Citation
-        fields = ["id", *CITATION_SOURCE_FIELDS, *services.CITATION_FIELDS]
+        fields = ["id", *CITATION_SOURCE_FIELDS, *shapes.CITATION_FIELDS]
 
 
 class GeocodeSerializer(serializers.Serializer):
@@ -173,7 +169,8 @@ class GeocodeSerializer(serializers.Serializer):
 
 
 class IncidentSerializer(serializers.ModelSerializer):
-    """The full incident record."""
+    """The full incident record, as the OpenAPI document describes it. Records are built, once, by
+    `incidents.records` (a test holds this description to the codec's keys)."""
 
     country = CountryField()
     country_name = serializers.SerializerMethodField()
@@ -185,157 +182,15 @@ class IncidentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Incident
-        fields = [
-            "id",
-            "uid",
-            "version",
-            "title",
-            "summary",
-            "incident_type",
-            "occurred_on",
-            "date_precision",
-            "reported_on",
-            "country",
-            "country_name",
-            "admin1",
-            "place",
-            "latitude",
-            "longitude",
-            "geo_precision",
-            "geocode",
-            "verification",
-            "status",
-            "weapons",
-            "weapons_total",
-            "actors",
-            "tags",
-            "sources",
-            "created_at",
-            "updated_at",
-        ]
+        fields = list(shapes.RECORD_FIELDS)
         read_only_fields = fields
 
-    def get_fields(self):
-        fields = super().get_fields()
-        return {name: fields[name] for name in self.record_names}
-
-    @cached_property
-    def record_names(self) -> list[str]:
-        """The record's fields this request asked for (`fields=`), in the record's order. Reading records
-        needs only these names; building DRF's field objects costs more than a detail's queries."""
-        wanted = self.context.get("fields")
-        return [name for name in self.Meta.fields if name in wanted] if wanted else self.Meta.fields
-
-    def to_representation(self, incident):
-        """The record, built straight from the instance and its prefetched relations: exactly what the
-        declared fields produce (a test compares the two on varied records), at a fraction of the cost of
-        DRF's field-by-field walk, which dominated every list, export and detail."""
-        editor = self.context.get("is_editor", False)
-        zone = timezone.get_current_timezone()
-        code = incident.__dict__["country"]  # the stored code: `incident.country` builds a Country per access
-        relations = getattr(incident, "record_relations", None)
-        if relations is None:  # a single record (a write's answer): load its relations the same way
-            relations = attach_record_relations([incident])[0].record_relations
-        record = {
-            "id": incident.pk,
-            "uid": str(incident.uid),
-            "version": incident.version,
-            "title": incident.title,
-            "summary": incident.summary,
-            "incident_type": incident.incident_type,
-            "occurred_on": incident.occurred_on.isoformat(),
-            "date_precision": incident.date_precision,
-            "reported_on": _iso(incident.reported_on),
-            "country": code,
-            "country_name": country_name(code),
-            "admin1": incident.admin1,
-            "place": incident.place,
-            "latitude": _coordinate(incident.latitude),
-            "longitude": _coordinate(incident.longitude),
-            "geo_precision": incident.geo_precision,
-            "geocode": self._geocode(incident, zone),
-            "verification": incident.verification,
-            "status": incident.status,
-            "weapons": [
-                {
-                    "category": category,
-                    "description": description,
-                    "quantity": quantity,
-                    "quantity_precision": precision,
-                    "suspected_origin": str(origin) if origin else None,
-                    "markings": markings,
-                }
-                for category, description, quantity, precision, origin, markings in relations.weapons
-            ],
-            "weapons_total": incident.weapons_total,
-            "actors": [
-                {"id": pk, "name": None if kind == ActorKind.INDIVIDUAL and not editor else name, "kind": kind}
-                for pk, name, kind in relations.actors
-            ],
-            "tags": list(relations.tags),
-            "sources": [_citation(row, zone) for row in relations.citations],
-            "created_at": _iso_datetime(incident.created_at, zone),
-            "updated_at": _iso_datetime(incident.updated_at, zone),
-        }
-        if self.record_names is self.Meta.fields:
-            return record
-        return {name: record[name] for name in self.record_names}
-
-    def generic_representation(self, incident):
-        """DRF's own walk over the declared fields (the reference the fast path is tested against)."""
-        return super().to_representation(incident)
-
     def get_country_name(self, incident) -> str:
-        return incident.country.name
+        raise NotImplementedError("records are built by incidents.records; this serializer describes them")
 
     @extend_schema_field(GeocodeSerializer(allow_null=True))
     def get_geocode(self, incident) -> dict | None:
-        return self._geocode(incident, timezone.get_current_timezone())
-
-    @staticmethod
-    def _geocode(incident, zone) -> dict | None:
-        if not incident.geocode_provider:
-            return None
-        return {
-            "provider": incident.geocode_provider,
-            "query": incident.geocode_query,
-            "geocoded_at": _iso_datetime(incident.geocoded_at, zone),
-            "warning": incident.geocode_warning or None,
-        }
-
-
-@functools.cache
-def country_name(code: str) -> str:
-    """A country's English name (the API's only language), looked up once per code."""
-    return Country(code=code).name
-
-
-def _iso(day):
-    return day.isoformat() if day is not None else None
-
-
-def _iso_datetime(moment, zone):
-    """As DRF's DateTimeField writes it: in the current time zone, UTC as `Z`."""
-    if moment is None:
-        return None
-    text = moment.astimezone(zone).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
-def _coordinate(value):
-    return None if value is None else float(value)
-
-
-def _citation(row, zone) -> dict:
-    """A citation row of `selectors.CITATION_COLUMNS` as the record shows it."""
-    citation = dict(zip(CITATION_FIELDS_SHOWN, row, strict=True))
-    citation["published_on"] = _iso(citation["published_on"])
-    citation["archived_at"] = _iso_datetime(citation["archived_at"], zone)
-    return citation
-
-
-# The record's names for `selectors.CITATION_COLUMNS`, in the same order.
-CITATION_FIELDS_SHOWN = ("id", *CITATION_SOURCE_FIELDS, *services.CITATION_FIELDS)
+        raise NotImplementedError("records are built by incidents.records; this serializer describes them")
 
 
 WEAPONS_APPROXIMATE_HELP = "how many of `weapons` come from approximate or lower-bound counts (about N, N+)"
@@ -397,7 +252,7 @@ class CitationByUrlSerializer(CitationOwnFieldsSerializer, CitationSourceFieldsS
     (then `publisher` is required)."""
 
     class Meta(CitationSourceFieldsSerializer.Meta):
-        fields = [*CITATION_SOURCE_FIELDS, *services.CITATION_FIELDS]
+        fields = [*CITATION_SOURCE_FIELDS, *shapes.CITATION_FIELDS]
         extra_kwargs = {
             **CitationSourceFieldsSerializer.Meta.extra_kwargs,
             "url": {"required": True, "validators": []},
@@ -436,7 +291,7 @@ class CitationField(serializers.Field):
     def to_internal_value(self, data) -> services.CitationData:
         if not isinstance(data, Mapping) or ("id" not in data and "url" not in data):
             self.fail("invalid")
-        own_keys = set(services.CITATION_FIELDS)
+        own_keys = set(shapes.CITATION_FIELDS)
         source_data = {key: value for key, value in data.items() if key not in own_keys | {"id"}}
         own = CitationOwnFieldsSerializer(data={key: value for key, value in data.items() if key in own_keys})
         given = CitationSourceFieldsSerializer(data=source_data)
@@ -489,9 +344,7 @@ class IncidentWriteSerializer(StrictKeysMixin, serializers.ModelSerializer):
     """What a client sends to create or change an incident. Lists given replace the stored ones."""
 
     # Keys of the record that a client may send back unchanged; they are ignored.
-    ignored_keys = frozenset(
-        {"id", "version", "reported_on", "country_name", "geocode", "weapons_total", "created_at", "updated_at"}
-    )
+    ignored_keys = shapes.READ_ONLY_KEYS | {"geocode"}  # the API sets coordinates' provenance itself
 
     uid = serializers.UUIDField(required=False, help_text="may be given on create; ignored afterwards")
     country = CountryCodeField(help_text="ISO 3166-1 alpha-2 (XK for Kosovo)")
@@ -504,7 +357,7 @@ class IncidentWriteSerializer(StrictKeysMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Incident
-        fields = ["uid", *services.EDITABLE_INCIDENT_FIELDS, "weapons", "sources", "actors", "tags"]
+        fields = ["uid", *shapes.EDITABLE_INCIDENT_FIELDS, "weapons", "sources", "actors", "tags"]
 
     def to_internal_value(self, data):
         if self.instance is not None and isinstance(data, Mapping):
@@ -534,7 +387,9 @@ class IncidentWriteSerializer(StrictKeysMixin, serializers.ModelSerializer):
         return data
 
     def to_representation(self, incident):
-        return IncidentSerializer(incident, context=self.context).data
+        """The answer to a write: the record as the writer reads it, as stored by the write itself."""
+        body = records.stored_json([(incident.pk, incident.version)], self.context["audience"])[0]
+        return orjson.loads(body)
 
 
 class GeocodeAnswerSerializer(serializers.Serializer):
@@ -551,19 +406,16 @@ class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-INCIDENT_RECORD_FIELDS = IncidentSerializer.Meta.fields
-
-
 def requested_fields(raw: str | None) -> list[str] | None:
     """`fields=id,title,country`: the record's fields to return; an unknown name is a 400."""
     if raw is None:
         return None
     names = [name.strip() for name in raw.split(",")]
-    unknown = [name for name in names if name not in INCIDENT_RECORD_FIELDS]
+    unknown = [name for name in names if name not in shapes.RECORD_FIELDS]
     if not raw.strip() or unknown:
         listed = ", ".join(unknown) or "(empty)"
         raise serializers.ValidationError(
-            {"fields": [f"Unknown field(s): {listed}. Known: {', '.join(INCIDENT_RECORD_FIELDS)}."]}
+            {"fields": [f"Unknown field(s): {listed}. Known: {', '.join(shapes.RECORD_FIELDS)}."]}
         )
     return names
 

@@ -3,8 +3,8 @@
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import BaseParser
 
-from incidents.api.filters import ensure_only_parameters
-from incidents.transfer import ImportFileError, read_records, records_from_json
+from incidents.importing import ImportFileError, read_records, records_from_json
+from incidents.strict_query import ensure_only_parameters
 
 
 class CSVTextParser(BaseParser):

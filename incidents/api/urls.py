@@ -10,6 +10,7 @@ from incidents.api.views import (
     CountryListView,
     GeocodeView,
     IncidentViewSet,
+    RemovalListView,
     SourceViewSet,
     StatsView,
 )
@@ -24,6 +25,8 @@ urlpatterns = [
     path("countries/", CountryListView.as_view(), name="country-list"),
     path("geocode/", GeocodeView.as_view(), name="geocode"),
     path("stats/", StatsView.as_view(), name="stats"),
+    # Before the router's routes: `incidents/<id>/` would otherwise take "deleted" for an id.
+    path("incidents/deleted/", RemovalListView.as_view(), name="incident-deleted"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     *router.urls,

@@ -1,12 +1,9 @@
-"""Thin views: a queryset from the selectors, a serializer, a FilterSet, permissions."""
+"""Thin views: what each endpoint reads comes from the selectors and the stored records, what it writes goes
+through the services; conditional GETs are one mixin (`ConditionalGetMixin`)."""
 
-from django.conf import settings
+import orjson
 from django.core.cache import cache
-from django.db import DatabaseError, connection
-from django.http import Http404, JsonResponse
-from django.views import defaults
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, viewsets
@@ -18,30 +15,13 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from incidents import geocoding, services
-from incidents.api.caching import (
-    collection_etag,
-    expected_version,
-    not_modified,
-    record_etag,
-)
+from incidents import exports, geocoding, records, services
+from incidents.api.caching import ConditionalGetMixin, collection_etag, expected_version, record_etag
 from incidents.api.exceptions import MergedIncident
-from incidents.api.exports import EXPORT_FORMATS, CSVRenderer, GeoJSONRenderer, streamed_export
-from incidents.api.filters import (
-    ActorFilterSet,
-    GeocodeQueryForm,
-    IncidentAggregateFilterSet,
-    IncidentFilterSet,
-    IncidentStatsFilterSet,
-    RemovalFilterSet,
-    SourceFilterSet,
-    ensure_only_parameters,
-)
 from incidents.api.parsers import StrictJSONParser
 from incidents.api.permissions import EditorsOnly
-from incidents.api.renderers import OrjsonRenderer
+from incidents.api.renderers import CSVRenderer, GeoJSONRenderer, OrjsonRenderer
 from incidents.api.serializers import (
-    INCIDENT_RECORD_FIELDS,
     ActorSerializer,
     CountrySerializer,
     DetailSerializer,
@@ -57,23 +37,34 @@ from incidents.api.serializers import (
     requested_fields,
 )
 from incidents.api.uploads import CSVTextParser, import_options, uploaded_records
-from incidents.changes import incident_changes
 from incidents.duplicates import similar_incidents
+from incidents.filters import (
+    ActorFilterSet,
+    GeocodeQueryForm,
+    IncidentAggregateFilterSet,
+    IncidentFilterSet,
+    IncidentStatsFilterSet,
+    RemovalFilterSet,
+    SourceFilterSet,
+)
+from incidents.importing import import_records
+from incidents.incident_history import incident_changes
 from incidents.limits import MAX_IMPORT_ROWS
 from incidents.models import Incident
 from incidents.selectors import (
     STATS_KEYS,
     actors_visible_to,
-    attach_record_relations,
+    audience_of,
     country_summaries,
     incident_stats,
+    incidents_filtered,
     incidents_visible_to,
-    is_editor,
     merge_of,
     removals_visible_to,
     sources_visible_to,
 )
-from incidents.transfer import import_records
+from incidents.shapes import EDITOR, RECORD_FIELDS
+from incidents.strict_query import ensure_only_parameters
 
 DATASET_LICENCE = {
     "name": "CC BY 4.0",
@@ -94,15 +85,14 @@ HOW_TO_CITE = (
     "Arms-diversion incident tracker, incident <id> (uid <uid>, version <version>), <URL of the record>, "
     "accessed <date>. Cite the incident's own sources for the facts they report."
 )
+DEFAULT_ORDERING = ("-occurred_on", "-id")
 
 
-class EditorAwareMixin:
-    """Tells the serializers whether the caller is an editor (for the `individual` privacy rule)."""
+class DomainFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, telling the domain's FilterSets whether an editor asks."""
 
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        context["is_editor"] = is_editor(self.request.user)
-        return context
+    def get_filterset_kwargs(self, request, queryset, view):
+        return {**super().get_filterset_kwargs(request, queryset, view), "editor": audience_of(request.user) == EDITOR}
 
 
 class JsonErrorsMixin:
@@ -111,18 +101,37 @@ class JsonErrorsMixin:
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         renderer = getattr(request, "accepted_renderer", None)
-        if response.status_code >= 400 and getattr(renderer, "format", None) in EXPORT_FORMATS:
+        if response.status_code >= 400 and isinstance(renderer, GeoJSONRenderer | CSVRenderer):
             response.accepted_renderer = OrjsonRenderer()
             response.accepted_media_type = OrjsonRenderer.media_type
         return response
 
 
+class RecordResponses:
+    """Answers made of stored records: JSON bytes joined as they are (the renderer would only parse and
+    write them again); the browsable API and `fields=` get the records as data."""
+
+    def record_response(self, body: bytes, fields, status: int = 200):
+        if fields:
+            return Response(exports.project(body, fields), status=status)
+        if isinstance(self.request.accepted_renderer, OrjsonRenderer):
+            return HttpResponse(body, status=status, content_type=OrjsonRenderer.media_type)
+        return Response(orjson.loads(body), status=status)
+
+    def page_response(self, bodies: list[bytes], fields):
+        if fields or not isinstance(self.request.accepted_renderer, OrjsonRenderer):
+            results = [exports.project(body, fields or RECORD_FIELDS) for body in bodies]
+            return self.get_paginated_response(results)
+        envelope = self.get_paginated_response([]).data  # count, next, previous, and results last
+        head = OrjsonRenderer().render(envelope)
+        assert head.endswith(b"[]}")
+        return HttpResponse(head[:-3] + b"[" + b",".join(bodies) + b"]}", content_type=OrjsonRenderer.media_type)
+
+
 @extend_schema_view(
     list=extend_schema(
         parameters=[
-            OpenApiParameter(
-                "fields", str, description=f"comma-separated fields to return: {', '.join(INCIDENT_RECORD_FIELDS)}"
-            )
+            OpenApiParameter("fields", str, description=f"comma-separated fields to return: {', '.join(RECORD_FIELDS)}")
         ]
     ),
     retrieve=extend_schema(
@@ -132,12 +141,15 @@ class JsonErrorsMixin:
     update=extend_schema(request=IncidentWriteSerializer, responses={200: IncidentSerializer}),
     partial_update=extend_schema(request=IncidentWriteSerializer, responses={200: IncidentSerializer}),
 )
-class IncidentViewSet(JsonErrorsMixin, EditorAwareMixin, viewsets.ModelViewSet):
+class IncidentViewSet(JsonErrorsMixin, ConditionalGetMixin, RecordResponses, viewsets.ModelViewSet):
     """Incidents with their sources, weapons, actors and tags. Non-editors see published incidents only.
     The list is also served whole as GeoJSON (`?format=geojson`) and CSV (`?format=csv`), streamed."""
 
+    # The filters are applied by `selectors.incidents_filtered`; the backend and class describe them in the schema.
     filter_backends = [DjangoFilterBackend]
     filterset_class = IncidentFilterSet
+    serializer_class = IncidentSerializer
+    etag_kind = "incidents"
 
     def get_renderers(self):
         renderers = super().get_renderers()
@@ -145,85 +157,78 @@ class IncidentViewSet(JsonErrorsMixin, EditorAwareMixin, viewsets.ModelViewSet):
             renderers += [GeoJSONRenderer(), CSVRenderer()]
         return renderers
 
-    def get_queryset(self):
-        if self.action == "deleted":
-            return removals_visible_to(self.request.user)
-        return incidents_visible_to(self.request.user).order_by("-occurred_on", "-id")
-
-    def paginate_queryset(self, queryset):
-        if queryset.model is not Incident:  # deleted/: tombstones, paged as they are
-            return super().paginate_queryset(queryset)
-        # The page's ids first, then its rows: sorting and skipping read only the keys. (An ordering that no
-        # index serves, with a large offset, sorted whole rows: 0.6 s a page at 100k incidents.)
-        ids = super().paginate_queryset(queryset.values_list("pk", flat=True))
-        if ids is None:
-            return None
-        rows = Incident.objects.in_bulk(ids)
-        return attach_record_relations([rows[pk] for pk in ids])
-
     def get_serializer_class(self):
         return IncidentSerializer if self.request.method in SAFE_METHODS else IncidentWriteSerializer
 
     def get_serializer_context(self):
-        context = super().get_serializer_context()
-        if self.request.method in SAFE_METHODS:
-            context["fields"] = requested_fields(self.request.query_params.get("fields"))
-        return context
+        return {**super().get_serializer_context(), "audience": audience_of(self.request.user)}
 
-    def list(self, request, *args, **kwargs):
-        etag = collection_etag(request, "incidents")
-        response = not_modified(request, etag) or self._list(request, *args, **kwargs)
-        response["ETag"] = etag
-        return response
-
-    def retrieve(self, request, *args, **kwargs):
-        incident = self.get_object()
-        etag = record_etag(request, incident, self.get_serializer_context()["fields"])
-        response = not_modified(request, etag) or Response(self.get_serializer(incident).data)
-        response["ETag"] = etag
-        return response
-
-    def update(self, request, *args, **kwargs):
-        response = super().update(request, *args, **kwargs)
-        incident = Incident.objects.get(pk=response.data["id"])
-        response["ETag"] = record_etag(request, incident, None)
-        return response
-
-    def perform_update(self, serializer):
-        serializer.save(expected_version=expected_version(self.request, serializer.instance.pk))
-
-    def _list(self, request, *args, **kwargs):
-        export_format = request.accepted_renderer.format
-        if export_format not in EXPORT_FORMATS:
-            return super().list(request, *args, **kwargs)
-        incidents = self.filter_queryset(self.get_queryset())
-        if export_format == GeoJSONRenderer.format:
-            incidents = incidents.filter(latitude__isnull=False, longitude__isnull=False)
-        ensure_export_allowed(request.user, incidents)
-        context = self.get_serializer_context()
-        return streamed_export(
-            incidents,
-            export_format=export_format,
-            # One serializer for every row: building its fields per row would cost more than the row.
-            serialize=IncidentSerializer(context=context).to_representation,
-            fields=context["fields"] or list(INCIDENT_RECORD_FIELDS),
-            filename="incidents",
-        )
+    def get_queryset(self):
+        return incidents_visible_to(self.request.user)
 
     def filter_queryset(self, queryset):
         if self.detail:  # one record by id (read, write, similar, history): the list's filters do not apply
             ensure_only_parameters(self.request.query_params, frozenset({"fields"}))
             return queryset
-        return super().filter_queryset(queryset)
+        incidents = incidents_filtered(self.request.query_params, audience=audience_of(self.request.user))
+        return incidents if "ordering" in self.request.query_params else incidents.order_by(*DEFAULT_ORDERING)
 
     def get_object(self):
         try:
-            return attach_record_relations([super().get_object()])[0]
+            return super().get_object()
         except Http404:
             merge = merge_of(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field), self.request.user)
             if merge is not None:
                 raise MergedIncident(merge.visible_merged_into) from None
             raise
+
+    def etag_for(self, request):
+        if self.action == "retrieve":
+            self.record = self.get_object()  # first: a record that does not exist is a 404, also for `*`
+            return record_etag(request, self.record, self.fields())
+        return collection_etag(request, self.etag_kind) if self.action == "list" else None
+
+    def fields(self):
+        return requested_fields(self.request.query_params.get("fields"))
+
+    def list(self, request, *args, **kwargs):
+        incidents = self.filter_queryset(self.get_queryset())
+        audience = audience_of(request.user)
+        export_format = request.accepted_renderer.format
+        if export_format in (GeoJSONRenderer.format, CSVRenderer.format):
+            return self.export(incidents, export_format, audience)
+        # The page's ids and versions first: sorting and skipping read only keys, then the stored records.
+        pairs = self.paginate_queryset(incidents.values_list("pk", "version"))
+        return self.page_response(records.stored_json(pairs, audience), self.fields())
+
+    def export(self, incidents, export_format: str, audience: str):
+        fields = self.fields()
+        if export_format == GeoJSONRenderer.format:
+            incidents = incidents.filter(latitude__isnull=False, longitude__isnull=False)
+        exports.ensure_within_cap(incidents, audience)
+        body = exports.chunks(incidents, export_format, audience, fields)
+        response = StreamingHttpResponse(body, content_type=exports.MEDIA_TYPES[export_format])
+        if export_format == CSVRenderer.format:
+            response["Content-Disposition"] = 'attachment; filename="incidents.csv"'
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        incident = self.record
+        body = records.stored_json([(incident.pk, incident.version)], audience_of(request.user))[0]
+        return self.record_response(body, self.fields())
+
+    def perform_update(self, serializer):
+        serializer.save(expected_version=expected_version(self.request, serializer.instance.pk))
+
+    def update(self, request, *args, **kwargs):
+        response = super().update(request, *args, **kwargs)
+        response["ETag"] = record_etag(request, Incident.objects.get(pk=response.data["id"]), None)
+        return response
+
+    def perform_destroy(self, incident):
+        services.incident_delete(
+            incident=incident, user=self.request.user, expected_version=expected_version(self.request, incident.pk)
+        )
 
     @extend_schema(responses=SimilarSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
@@ -242,19 +247,6 @@ class IncidentViewSet(JsonErrorsMixin, EditorAwareMixin, viewsets.ModelViewSet):
         ensure_only_parameters(request.query_params)
         incident = self.get_object()
         return Response(HistoryEntrySerializer(incident_changes(incident.pk), many=True).data)
-
-    @extend_schema(responses=RemovalSerializer(many=True), filters=True)
-    @action(detail=False, methods=["get"], filterset_class=RemovalFilterSet, serializer_class=RemovalSerializer)
-    def deleted(self, request):
-        """Incidents that left your view since a time: deleted, merged, or (for non-editors) unpublished.
-        With `updated_since` on the list, a client can mirror the data exactly."""
-        etag = collection_etag(request, "deleted")
-        response = not_modified(request, etag)
-        if response is None:
-            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-            response = self.get_paginated_response(RemovalSerializer(page, many=True).data)
-        response["ETag"] = etag
-        return response
 
     @extend_schema(
         request={
@@ -281,63 +273,33 @@ class IncidentViewSet(JsonErrorsMixin, EditorAwareMixin, viewsets.ModelViewSet):
         """Import a CSV or JSON file in the export's shape (at most 5000 rows; larger files go through
         `manage.py import_incidents`). Answers a report of rows imported and rejected."""
         dry_run = import_options(request.query_params)
-        records = uploaded_records(request)
-        if len(records) > MAX_IMPORT_ROWS:
+        rows = uploaded_records(request)
+        if len(rows) > MAX_IMPORT_ROWS:
             raise ValidationError(
-                {"file": [f"{len(records)} rows; at most {MAX_IMPORT_ROWS} per request. Use import_incidents."]}
+                {"file": [f"{len(rows)} rows; at most {MAX_IMPORT_ROWS} per request. Use import_incidents."]}
             )
-        report = import_records(records, user=request.user, dry_run=dry_run)
+        report = import_records(rows, user=request.user, dry_run=dry_run)
         return Response(ImportReportSerializer(report).data)
 
-    def perform_destroy(self, incident):
-        services.incident_delete(
-            incident=incident, user=self.request.user, expected_version=expected_version(self.request, incident.pk)
-        )
+
+class RemovalListView(ConditionalGetMixin, generics.ListAPIView):
+    """Incidents that left your view since a time: deleted, merged, or (for non-editors) unpublished.
+    With `updated_since` on the list, a client can mirror the data exactly."""
+
+    serializer_class = RemovalSerializer
+    filter_backends = [DomainFilterBackend]
+    filterset_class = RemovalFilterSet
+    etag_kind = "deleted"
+
+    def get_queryset(self):
+        return removals_visible_to(self.request.user)
 
 
-def ensure_export_allowed(user, incidents) -> None:
-    """Anonymous exports are capped (API.md "Formats"); editors are not."""
-    limit = settings.EXPORT_ANON_MAX_ROWS
-    if not is_editor(user):
-        count = incidents.count()
-        if count > limit:
-            raise ValidationError(
-                {
-                    "detail": [
-                        f"{count} incidents match; exports without credentials are limited to {limit}. "
-                        "Narrow the filters, or page through the JSON list."
-                    ]
-                }
-            )
-
-
-class CollectionETagMixin:
-    """ETags for a read-only view of data without a version of its own: keyed by the global data version."""
-
-    etag_kind = ""
-
-    def list(self, request, *args, **kwargs):
-        return self._with_etag(request, self.etag_kind, super().list, *args, **kwargs)
-
-    def retrieve(self, request, *args, **kwargs):
-        record = self.get_object()  # first: a record that does not exist (or is hidden) is a 404, even for `*`
-        return self._with_etag(
-            request, f"{self.etag_kind}-{record.pk}", lambda *_, **__: Response(self.get_serializer(record).data)
-        )
-
-    @staticmethod
-    def _with_etag(request, kind, produce, *args, **kwargs):
-        etag = collection_etag(request, kind)
-        response = not_modified(request, etag) or produce(request, *args, **kwargs)
-        response["ETag"] = etag
-        return response
-
-
-class SourceViewSet(CollectionETagMixin, viewsets.ModelViewSet):
+class SourceViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
     """Sources; non-editors see those cited by a published incident. A cited source cannot be deleted (409)."""
 
     serializer_class = SourceSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [DomainFilterBackend]
     filterset_class = SourceFilterSet
     etag_kind = "sources"
 
@@ -348,42 +310,74 @@ class SourceViewSet(CollectionETagMixin, viewsets.ModelViewSet):
         services.source_delete(source=source, user=self.request.user)
 
 
-class ActorViewSet(CollectionETagMixin, EditorAwareMixin, viewsets.ModelViewSet):
+class ActorViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
     """Actors; non-editors see those linked to a published incident, and no names of individuals.
     A linked actor cannot be deleted (409)."""
 
     serializer_class = ActorSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [DomainFilterBackend]
     filterset_class = ActorFilterSet
     etag_kind = "actors"
 
     def get_queryset(self):
         return actors_visible_to(self.request.user)  # ordered there: no hidden name may decide the order
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "audience": audience_of(self.request.user)}
+
     def perform_destroy(self, actor):
         services.actor_delete(actor=actor, user=self.request.user)
 
 
-class CountryListView(generics.GenericAPIView):
+class CountryListView(ConditionalGetMixin, generics.GenericAPIView):
     """Countries with at least one visible incident that matches the filters."""
 
     serializer_class = CountrySerializer
-    filter_backends = [DjangoFilterBackend]
+    queryset = Incident.objects.none()  # the schema's model; the answer comes from `incidents_filtered`
+    filter_backends = [DjangoFilterBackend]  # for the schema; applied by `selectors.incidents_filtered`
     filterset_class = IncidentAggregateFilterSet
     pagination_class = None
-
-    def get_queryset(self):
-        return incidents_visible_to(self.request.user)
+    etag_kind = "countries"
 
     @extend_schema(responses=CountrySerializer(many=True))
     def get(self, request):
-        etag = collection_etag(request, "countries")
-        response = not_modified(request, etag)
-        if response is None:
-            rows = country_summaries(self.filter_queryset(self.get_queryset()))
-            response = Response(self.get_serializer(rows, many=True).data)
-        response["ETag"] = etag
-        return response
+        incidents = incidents_filtered(
+            request.query_params, audience=audience_of(request.user), filterset_class=IncidentAggregateFilterSet
+        )
+        return Response(self.get_serializer(country_summaries(incidents), many=True).data)
+
+
+class StatsView(ConditionalGetMixin, generics.GenericAPIView):
+    """Aggregates by one key, over the incidents the filters select (cached per data version)."""
+
+    serializer_class = StatsSerializer
+    queryset = Incident.objects.none()  # the schema's model; the answer comes from `incidents_filtered`
+    filter_backends = [DjangoFilterBackend]  # for the schema; applied by `selectors.incidents_filtered`
+    filterset_class = IncidentStatsFilterSet
+    pagination_class = None
+    etag_kind = "stats"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "group_by", str, required=True, enum=list(STATS_KEYS), description="the key to aggregate by"
+            )
+        ],
+        responses=StatsSerializer,
+    )
+    def get(self, request):
+        group_by = request.query_params.get("group_by")
+        if group_by not in STATS_KEYS:
+            raise ValidationError({"group_by": [f"Choose one of: {', '.join(STATS_KEYS)}."]})
+        # The collection ETag names the data version, query and visibility: it keys the cache too.
+        stats = cache.get(f"stats:{self.etag}")
+        if stats is None:
+            incidents = incidents_filtered(
+                request.query_params, audience=audience_of(request.user), filterset_class=IncidentStatsFilterSet
+            )
+            stats = incident_stats(incidents=incidents, group_by=group_by)
+            cache.set(f"stats:{self.etag}", stats, timeout=24 * 3600)
+        return Response(stats)
 
 
 class GeocodeView(APIView):
@@ -427,43 +421,6 @@ class GeocodeView(APIView):
         )
 
 
-class StatsView(generics.GenericAPIView):
-    """Aggregates by one key, over the incidents the filters select (cached per data version)."""
-
-    serializer_class = StatsSerializer
-    filter_backends = [DjangoFilterBackend]
-    filterset_class = IncidentStatsFilterSet
-    pagination_class = None
-
-    def get_queryset(self):
-        return incidents_visible_to(self.request.user)
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "group_by", str, required=True, enum=list(STATS_KEYS), description="the key to aggregate by"
-            )
-        ],
-        responses=StatsSerializer,
-    )
-    def get(self, request):
-        group_by = request.query_params.get("group_by")
-        if group_by not in STATS_KEYS:
-            raise ValidationError({"group_by": [f"Choose one of: {', '.join(STATS_KEYS)}."]})
-        # The collection ETag already names the data version, query and visibility: it keys the cache too.
-        etag = collection_etag(request, "stats")
-        response = not_modified(request, etag)
-        if response is None:
-            incidents = self.filter_queryset(self.get_queryset())
-            stats = cache.get(f"stats:{etag}")
-            if stats is None:
-                stats = incident_stats(incidents=incidents, group_by=group_by)
-                cache.set(f"stats:{etag}", stats, timeout=24 * 3600)
-            response = Response(stats)
-        response["ETag"] = etag
-        return response
-
-
 class ApiRootView(APIView):
     """Links to every endpoint, the dataset's licence and attribution, and how to cite a record."""
 
@@ -491,35 +448,3 @@ class ApiRootView(APIView):
                 "how_to_cite": HOW_TO_CITE,
             }
         )
-
-
-def _json_or_page(request, status_code: int, detail: str, page_view, **kwargs):
-    """JSON under /api/ (errors are JSON in every format), Django's own page elsewhere (the admin)."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": detail}, status=status_code)
-    return page_view(request, **kwargs)
-
-
-def not_found(request, exception=None):
-    return _json_or_page(request, 404, "Not found.", defaults.page_not_found, exception=exception)
-
-
-def bad_request(request, exception=None):
-    return _json_or_page(request, 400, "Bad request.", defaults.bad_request, exception=exception)
-
-
-def server_error(request):
-    return _json_or_page(request, 500, "Server error.", defaults.server_error)
-
-
-@never_cache
-@require_GET
-def healthz(request):
-    """Liveness and database reachability, for load balancers; never redirected."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})

@@ -2,15 +2,15 @@
 
 import sys
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.http import QueryDict
 
-from incidents.api.filters import IncidentFilterSet
-from incidents.models import Incident
-from incidents.selectors import EDITOR_VIEW
-from incidents.transfer import write_export
-
-FORMATS = ("csv", "json", "geojson")
+from incidents import exports
+from incidents.filters import IncidentFilterSet
+from incidents.progress import Progress
+from incidents.selectors import incidents_filtered
+from incidents.shapes import EDITOR
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--format", choices=FORMATS, default="json")
+        parser.add_argument("--format", choices=exports.FORMATS, default="json")
         parser.add_argument("--output", help="a file to write (default: standard output)")
         filters = parser.add_argument_group("filters (as in API.md; lists are comma-separated)")
         for name in IncidentFilterSet.base_filters:
@@ -31,15 +31,26 @@ class Command(BaseCommand):
         for name in IncidentFilterSet.base_filters:
             if options.get(f"filter_{name}") is not None:
                 query[name] = options[f"filter_{name}"]
-        request = type("CommandRequest", (), {"user": EDITOR_VIEW, "query_params": query})()
-        filterset = IncidentFilterSet(data=query, queryset=Incident.objects.order_by("id"), request=request)
-        if not filterset.is_valid():
-            problems = "; ".join(f"--{name}: {' '.join(messages)}" for name, messages in filterset.errors.items())
-            raise CommandError(problems)
-        incidents = filterset.qs
-        if output:
-            with open(output, "w", encoding="utf-8", newline="") as out:
-                written = write_export(incidents, format, out, progress=True)
-        else:
-            written = write_export(incidents, format, self.stdout, progress=True)
+        try:
+            incidents = incidents_filtered(query, audience=EDITOR)
+        except ValidationError as error:
+            problems = "; ".join(f"--{name}: {' '.join(messages)}" for name, messages in error.message_dict.items())
+            raise CommandError(problems) from None
+        incidents = incidents.order_by("id")
+        with Progress(incidents.count(), "export", "incident") as progress:
+            if output:
+                with open(output, "wb") as out:
+                    written = exports.write(incidents, format, out, audience=EDITOR, progress=progress)
+            else:
+                written = exports.write(incidents, format, _Text(self.stdout), audience=EDITOR, progress=progress)
         sys.stderr.write(f"{written} incidents exported.\n")
+
+
+class _Text:
+    """The command's standard output (text, as `call_command` captures it) taking the export's bytes."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, body: bytes) -> None:
+        self.stream.write(body.decode(), ending="")

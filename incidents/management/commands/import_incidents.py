@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from incidents.bulk import refresh_planner_statistics
-from incidents.transfer import ImportFileError, import_records, read_records
+from incidents.importing import ImportFileError, import_records, read_records
 
 
 class Command(BaseCommand):

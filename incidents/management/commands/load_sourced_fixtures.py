@@ -5,8 +5,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
-from incidents.history import bump_data_version
+from incidents import records
+from incidents.changesets import bump_data_version
 from incidents.models import Actor, Incident, Source, Tag
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
@@ -24,6 +26,9 @@ class Command(BaseCommand):
         if any(model.objects.exists() for model in (Incident, Source, Actor, Tag)):
             self.stdout.write("Data already present: fixtures not loaded, nothing overwritten.")
             return
-        call_command("loaddata", *fixtures, verbosity=options["verbosity"])
-        bump_data_version()  # loaddata writes around the services: cached aggregates must not survive it
+        with transaction.atomic():
+            call_command("loaddata", *fixtures, verbosity=options["verbosity"])
+            # loaddata writes around the services: build the records, and retire cached aggregates.
+            records.store(Incident.objects.values_list("pk", flat=True))
+            bump_data_version()
         self.stdout.write(f"Loaded {Incident.objects.count()} sourced incidents.")

@@ -1,8 +1,9 @@
-"""Export and import of incidents in the API's own shapes (API.md "Provenance and sync").
+"""The import of incidents in the export's own shape (API.md "Provenance and sync"; the export is
+`incidents.exports`).
 
-The export writes the editor's view (every status, full names), in CSV, JSON or GeoJSON. The import reads
-CSV and JSON in the export's shape: it ignores `id`s and matches incidents by `uid`, sources by `url`,
-actors by (`name`, `kind`) and tags by slug; it keeps the exported `geocode` provenance and `status`.
+The import reads CSV and JSON in the export's shape: it ignores `id`s and matches incidents by `uid`,
+sources by `url` (by the services' one rule, `cited_source`), actors by (`name`, `kind`) and tags by slug;
+it keeps the exported `geocode` provenance and `status`.
 
 Every row passes the services' own checks (`services.plan_incident`): a bad row is reported with its row
 number, field and message and writes nothing; new incidents are then written in bulk, changed ones through
@@ -15,72 +16,27 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TextIO
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 
-from incidents import services
-from incidents.api.exports import FORMULA_PREFIXES, csv_chunks, geojson_chunks
+from incidents import records, services, shapes
 from incidents.choices import QuantityPrecision
 from incidents.limits import MAX_ACTORS, MAX_CITATIONS, MAX_TAGS, MAX_WEAPONS, too_many_items
 from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentTag, Source, WeaponItem
 from incidents.progress import Progress
-from incidents.selectors import in_record_chunks
 
 BATCH_SIZE = 1000
 # Keys of an exported record that the import does not read (derived, or local to one database).
-IGNORED_KEYS = frozenset({"id", "version", "reported_on", "country_name", "weapons_total", "created_at", "updated_at"})
+IGNORED_KEYS = shapes.READ_ONLY_KEYS
 LIST_KEYS = ("weapons", "sources", "actors", "tags")
-RECORD_KEYS = frozenset({"uid", *services.EDITABLE_INCIDENT_FIELDS, "geocode", *LIST_KEYS})
+RECORD_KEYS = frozenset({"uid", *shapes.EDITABLE_INCIDENT_FIELDS, "geocode", *LIST_KEYS})
 JSON_CELLS = (*LIST_KEYS, "geocode")  # CSV cells that hold JSON text
 GEOCODE_KEYS = {"provider": "geocode_provider", "query": "geocode_query", "geocoded_at": "geocoded_at"}
 TEXT_FIELDS = ("title", "summary", "admin1", "place")
 NULLABLE_FIELDS = ("latitude", "longitude", "geo_precision")
-
-
-# --- Export ---------------------------------------------------------------------------------------
-
-
-def export_records(incidents) -> Iterator[dict]:
-    """The editor's view of each incident, as the API renders it."""
-    from incidents.api.serializers import IncidentSerializer
-
-    serialize = IncidentSerializer(context={"is_editor": True}).to_representation
-    for incident in in_record_chunks(incidents):
-        record = serialize(incident)
-        record["_latitude"] = incident.latitude
-        record["_longitude"] = incident.longitude
-        yield record
-
-
-def export_chunks(records: Iterable[dict], export_format: str) -> Iterator[str]:
-    from incidents.api.serializers import INCIDENT_RECORD_FIELDS
-
-    if export_format == "csv":
-        return csv_chunks(records, list(INCIDENT_RECORD_FIELDS))
-    if export_format == "geojson":
-        return geojson_chunks(
-            {**record, "_latitude": float(record["_latitude"]), "_longitude": float(record["_longitude"])}
-            for record in records
-            if record["_latitude"] is not None
-        )
-    return _json_array(records)
-
-
-def _json_array(records: Iterable[dict]) -> Iterator[str]:
-    from rest_framework.utils.encoders import JSONEncoder
-
-    yield "["
-    separator = "\n"
-    for record in records:
-        record = {key: value for key, value in record.items() if not key.startswith("_")}
-        yield separator + json.dumps(record, cls=JSONEncoder, ensure_ascii=False)
-        separator = ",\n"
-    yield "\n]\n"
 
 
 # --- Reading files --------------------------------------------------------------------------------
@@ -148,7 +104,7 @@ class _BadCell(str):
 
 
 def _from_cell(name: str, value: str):
-    if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+    if value.startswith("'") and value[1:].startswith(records.FORMULA_PREFIXES):
         value = value[1:]  # the export's guard against spreadsheet formulas
     if name in JSON_CELLS:
         if value == "":
@@ -314,7 +270,7 @@ class _Importer:
         if errors:
             raise _Rejected(errors)
 
-        data = {name: record[name] for name in services.EDITABLE_INCIDENT_FIELDS if name in record}
+        data = {name: record[name] for name in shapes.EDITABLE_INCIDENT_FIELDS if name in record}
         for name in TEXT_FIELDS:
             if name in data and data[name] is None:
                 data[name] = ""
@@ -359,9 +315,9 @@ class _Importer:
             if not isinstance(item, dict):
                 errors[f"weapons[{index}]"] = ["Give each weapon as an object."]
                 continue
-            for key in set(item) - set(services.WEAPON_FIELDS):
+            for key in set(item) - set(shapes.WEAPON_FIELDS):
                 errors[f"weapons[{index}].{key}"] = ["Unknown field."]
-            weapon = {name: item[name] for name in services.WEAPON_FIELDS if name in item}
+            weapon = {name: item[name] for name in shapes.WEAPON_FIELDS if name in item}
             for name in ("description", "markings"):
                 weapon[name] = weapon.get(name) or ""
             weapon["quantity_precision"] = weapon.get("quantity_precision") or QuantityPrecision.EXACT
@@ -372,20 +328,20 @@ class _Importer:
 
     def _citations(self, items, errors: dict) -> list[services.CitationData]:
         citations = []
-        own_fields = set(services.CITATION_FIELDS)
+        own_fields = set(shapes.CITATION_FIELDS)
         for index, item in enumerate(_list_or_error(items, "sources", errors)):
             name = f"sources[{index}]"
             if not isinstance(item, dict) or not isinstance(item.get("url"), str):
                 errors[name] = ["Give each citation as an object with the source's url."]
                 continue
-            for key in set(item) - own_fields - set(services.SOURCE_FIELDS) - {"id"}:
+            for key in set(item) - own_fields - set(shapes.SOURCE_FIELDS) - {"id"}:
                 errors[f"{name}.{key}"] = ["Unknown field."]
-            given = {key: item[key] for key in services.SOURCE_FIELDS if key in item}
+            given = {key: item[key] for key in shapes.SOURCE_FIELDS if key in item}
             for key in ("title", "language", "archived_url"):
                 if key in given and given[key] is None:
                     given[key] = ""
             source = self._source(given, name, errors)
-            own = {key: item[key] for key in services.CITATION_FIELDS if item.get(key) is not None}
+            own = {key: item[key] for key in shapes.CITATION_FIELDS if item.get(key) is not None}
             if isinstance(own.get("excerpt"), str) or "excerpt" not in own:
                 new_fields = given if source.pk is None else None
                 citations.append(services.CitationData(source=source, source_fields=new_fields, **own))
@@ -487,11 +443,11 @@ class _Stored:
 def _stored_records(uids: list[uuid.UUID]) -> dict[uuid.UUID, _Stored]:
     """The stored incidents with these uids, in five queries of plain values (no model instances: an import
     compares every row of a file with its stored incident)."""
-    rows = Incident.objects.filter(uid__in=uids).values("pk", "uid", *services.INCIDENT_FIELDS)
+    rows = Incident.objects.filter(uid__in=uids).values("pk", "uid", *shapes.INCIDENT_FIELDS)
     by_id = {row["pk"]: _Stored(row["pk"], row) for row in rows}
     related = [
-        ("weapons", WeaponItem.objects.order_by("id").values_list("incident_id", *services.WEAPON_FIELDS)),
-        ("citations", Citation.objects.values_list("incident_id", "source__url", *services.CITATION_FIELDS)),
+        ("weapons", WeaponItem.objects.order_by("id").values_list("incident_id", *shapes.WEAPON_FIELDS)),
+        ("citations", Citation.objects.values_list("incident_id", "source__url", *shapes.CITATION_FIELDS)),
         ("actors", IncidentActor.objects.values_list("incident_id", "actor__name", "actor__kind")),
         ("tags", IncidentTag.objects.values_list("incident_id", "tag__slug")),
     ]
@@ -504,7 +460,7 @@ def _stored_records(uids: list[uuid.UUID]) -> dict[uuid.UUID, _Stored]:
 def _same(stored: _Stored, plan: services.IncidentPlan, data: dict) -> bool:
     """Would importing this row change nothing that the stored incident returns?"""
     new = plan.incident
-    for name in services.INCIDENT_FIELDS:
+    for name in shapes.INCIDENT_FIELDS:
         if name in data and _comparable(getattr(new, name)) != _comparable(stored.fields[name]):
             return False
     if plan.weapons is not None:
@@ -518,27 +474,3 @@ def _same(stored: _Stored, plan: services.IncidentPlan, data: dict) -> bool:
     if plan.actors is not None and sorted((a.name, a.kind) for a in plan.actors) != sorted(stored.actors):
         return False
     return plan.tags is None or sorted(plan.tags) == sorted(slug for (slug,) in stored.tags)
-
-
-def write_export(incidents, export_format: str, out: TextIO, *, progress: bool = False) -> int:
-    """Write the export to `out`; returns the number of incidents written."""
-    if connection.vendor == "sqlite":
-        # One pass over the whole file: the service's memory map and large page cache (settings) would only
-        # fill with pages read once; without them the export's memory stays flat (~80 MB at 100k and 1M).
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA mmap_size=0")
-            cursor.execute("PRAGMA cache_size=-8000")
-    count = incidents.count()
-    written = 0
-    with Progress(count, "export", "incident", enabled=progress) as bar:
-
-        def counted(records):
-            nonlocal written
-            for record in records:
-                written += 1
-                bar.update(1)
-                yield record
-
-        for chunk in export_chunks(counted(export_records(incidents)), export_format):
-            out.write(chunk)
-    return written

@@ -1,20 +1,27 @@
-"""One change = one id: ties the history rows that a single service call writes together.
+"""One change = one service call: what it wrote is tied together, and what depends on it follows in the
+same transaction.
 
 django-simple-history records each model's rows on its own (an incident and its weapons are saved
 separately), and takes its user from the request only. The services open a `recorded_change(user)`
 block; every history row written inside it carries the block's `change_id` and user, so the history
 endpoint can read an incident and its inlines saved together as one change, whatever the entry point.
+When the block ends (still inside the write's transaction), the records of every incident it touched are
+built and stored (`incidents.records`) and the data version moves: data, records and version commit
+together or not at all.
 """
 
 import contextvars
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.db import models
+from django.db.models import F
 from django.dispatch import receiver
 from simple_history.signals import pre_create_historical_record
+
+from incidents import records
+from incidents.models import DataVersion
 
 
 @dataclass
@@ -22,6 +29,7 @@ class Change:
     change_id: uuid.UUID
     user: object | None
     wrote: bool = False
+    touched: set = field(default_factory=set)  # ids of incidents whose record this change may have altered
 
 
 _current_change: contextvars.ContextVar[Change | None] = contextvars.ContextVar("current_change", default=None)
@@ -41,35 +49,30 @@ def recorded_change(user) -> Iterator[Change]:
     token = _current_change.set(change)
     try:
         yield change
+        if change.touched:
+            records.store(change.touched)
         if change.wrote:
             bump_data_version()  # inside the service's transaction: the data and its version commit together
     finally:
         _current_change.reset(token)
 
 
+def touch(incident_id: int) -> None:
+    """Note that the current change altered what this incident's record shows."""
+    change = _current_change.get()
+    if change is None:
+        raise RuntimeError("incidents are written inside a recorded_change block (the services' own)")
+    change.touched.add(incident_id)
+
+
 def bump_data_version() -> None:
     """Record that the data changed (cached aggregates keyed by the old version stop being used)."""
-    from django.db.models import F
-
-    from incidents.models import DataVersion
-
     if not DataVersion.objects.filter(pk=1).update(version=F("version") + 1):
         DataVersion.objects.get_or_create(pk=1, defaults={"version": 1})
 
 
 def current_data_version() -> int:
-    from incidents.models import DataVersion
-
     return DataVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
-
-
-class HistoricalChangeBase(models.Model):
-    """Base of every historical model: the id of the change the row belongs to."""
-
-    change_id = models.UUIDField(null=True, blank=True, db_index=True, editable=False)
-
-    class Meta:
-        abstract = True
 
 
 @receiver(pre_create_historical_record)

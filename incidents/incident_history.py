@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentTag, Tag, WeaponItem
-from incidents.services import CITATION_FIELDS, INCIDENT_FIELDS, WEAPON_FIELDS
+from incidents.shapes import CITATION_FIELDS, INCIDENT_FIELDS, WEAPON_FIELDS
 
 CHANGE_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
 LISTS = ("weapons", "sources", "actors", "tags")
