@@ -93,7 +93,7 @@ def main() -> None:
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
-        "CACHE_URL": f"file://{workdir}/cache",
+        "CACHE_URL": f"disk://{workdir}/cache",
         "SECRET_KEY": "bench-only",
     }
     python = sys.executable

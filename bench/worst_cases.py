@@ -87,7 +87,7 @@ def serve(database: Path, work: Path) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{database}",
-        "CACHE_URL": f"file://{work}/cache",
+        "CACHE_URL": f"disk://{work}/cache",
         "SECRET_KEY": "bench-only",
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1",

@@ -22,6 +22,7 @@ from simple_history.signals import pre_create_historical_record
 
 from incidents import records
 from incidents.models import DataVersion
+from incidents.prepared import Prepared
 
 
 @dataclass
@@ -71,8 +72,13 @@ def bump_data_version() -> None:
         DataVersion.objects.get_or_create(pk=1, defaults={"version": 1})
 
 
+DATA_VERSION = Prepared("data version", lambda ids: DataVersion.objects.filter(pk=ids[0]).values_list("version"))
+
+
 def current_data_version() -> int:
-    return DataVersion.objects.filter(pk=1).values_list("version", flat=True).first() or 0
+    """The data's version (read on every collection request: its ETag), by a query compiled once."""
+    rows = DATA_VERSION.rows([1])
+    return rows[0][0] if rows else 0
 
 
 @receiver(pre_create_historical_record)

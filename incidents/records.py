@@ -20,6 +20,7 @@ from django_countries.fields import Country
 
 from incidents.encoding import dumps
 from incidents.models import Citation, Incident, IncidentActor, IncidentRecord, IncidentTag, WeaponItem
+from incidents.prepared import Prepared
 from incidents.shapes import (
     AUDIENCES,
     CITATION_FIELDS,
@@ -298,40 +299,46 @@ def store(incident_ids: Iterable[int]) -> int:
 # --- Reading ---------------------------------------------------------------------------------------
 
 
+ENCODINGS = {"json": encode_json, "csv": encode_csv}
+
+
 def stored_json(pairs: list[tuple[int, int]], audience: str) -> list[bytes]:
     """The JSON of each (incident id, version), in the order given: stored bytes where they are current,
-    else built now (in memory only)."""
-    column = "editor_json" if audience == EDITOR else "public_json"
-    found = dict(_stored(pairs, column, "public_json"))
-    missing = [incident_id for incident_id, _ in pairs if incident_id not in found]
-    if missing:
-        for incident_id, parts in parts_of(missing).items():
-            found[incident_id] = encode_json(record(parts, audience))
-    return [found[incident_id] for incident_id, _ in pairs if incident_id in found]
+    else built now (in memory only: a read never writes)."""
+    return _stored_or_built(pairs, audience, "json")
 
 
 def stored_csv(pairs: list[tuple[int, int]], audience: str) -> list[bytes]:
-    column = "editor_csv" if audience == EDITOR else "public_csv"
-    found = dict(_stored(pairs, column, "public_csv"))
+    """The CSV row of each (incident id, version), as `stored_json`."""
+    return _stored_or_built(pairs, audience, "csv")
+
+
+def _stored_or_built(pairs: list[tuple[int, int]], audience: str, encoding: str) -> list[bytes]:
+    column = f"{'editor' if audience == EDITOR else 'public'}_{encoding}"
+    versions = dict(pairs)
+    found = {}
+    for start in range(0, len(pairs), CHUNK):
+        chunk = [incident_id for incident_id, _ in pairs[start : start + CHUNK]]
+        for incident_id, version, chosen, public in STORED[column].rows(chunk):
+            if version == versions[incident_id]:  # the editors' column is empty where it equals the public one
+                found[incident_id] = bytes(chosen if chosen is not None else public)
     missing = [incident_id for incident_id, _ in pairs if incident_id not in found]
-    if missing:
-        for incident_id, parts in parts_of(missing).items():
-            found[incident_id] = encode_csv(record(parts, audience))
+    for incident_id, parts in parts_of(missing).items():
+        found[incident_id] = ENCODINGS[encoding](record(parts, audience))
     return [found[incident_id] for incident_id, _ in pairs if incident_id in found]
 
 
-def _stored(pairs: list[tuple[int, int]], column: str, fallback: str) -> Iterator[tuple[int, bytes]]:
-    """(id, bytes) of the stored records whose version is the incident's and whose codec is this one (the
-    editors' column falls back to the public one, which it equals when it is empty)."""
-    versions = dict(pairs)
-    for start in range(0, len(pairs), CHUNK):
-        chunk = [incident_id for incident_id, _ in pairs[start : start + CHUNK]]
-        rows = IncidentRecord.objects.filter(incident_id__in=chunk, codec=CODEC).values_list(
-            "incident_id", "version", column, fallback
-        )
-        for incident_id, version, chosen, public in rows:
-            if version == versions[incident_id]:
-                yield incident_id, bytes(chosen if chosen is not None else public)
+# The stored bytes of a chunk of incidents (of this codec), compiled once per chunk size.
+STORED = {
+    f"{audience}_{encoding}": Prepared(
+        f"stored {audience} {encoding}",
+        lambda ids, column=f"{audience}_{encoding}", public=f"public_{encoding}": IncidentRecord.objects.filter(
+            incident_id__in=ids, codec=CODEC
+        ).values_list("incident_id", "version", column, public),
+    )
+    for audience in AUDIENCES
+    for encoding in ENCODINGS
+}
 
 
 def in_chunks(incidents: QuerySet[Incident], audience: str, *, encoding: str = "json") -> Iterator[tuple]:

@@ -6,6 +6,7 @@ from django.db.models import Case, CharField, Count, Exists, F, Func, Max, Outer
 from django_countries import countries
 from django_countries.fields import Country
 
+from incidents import records
 from incidents.choices import (
     ActorKind,
     DatePrecision,
@@ -27,7 +28,8 @@ from incidents.models import (
     Source,
     WeaponItem,
 )
-from incidents.shapes import EDITOR, PUBLIC
+from incidents.prepared import Prepared
+from incidents.shapes import AUDIENCES, EDITOR, PUBLIC
 
 
 def is_editor(user) -> bool:
@@ -54,6 +56,44 @@ def incidents_visible_to(user) -> QuerySet[Incident]:
 def incidents_visible(audience: str) -> QuerySet[Incident]:
     incidents = Incident.objects.all()
     return incidents if audience == EDITOR else incidents.filter(status=Status.PUBLISHED)
+
+
+# An incident's version and stored record, if the audience may see it: one query, compiled once.
+VISIBLE_RECORD = {
+    audience: Prepared(
+        f"visible record, {audience}",
+        lambda ids, audience=audience: (
+            incidents_visible(audience)
+            .filter(pk=ids[0])
+            .values_list(
+                "version",
+                "stored_record__version",
+                "stored_record__codec",
+                f"stored_record__{audience}_json",
+                "stored_record__public_json",
+            )
+        ),
+    )
+    for audience in AUDIENCES
+}
+
+
+def visible_record(incident_id, audience: str) -> tuple[int, bytes] | None:
+    """The version and the record (JSON bytes) of an incident as `audience` reads it; None when there is no
+    such incident, or they may not see it. The stored record where it is current, else one built now."""
+    try:
+        incident_id = int(incident_id)
+    except (TypeError, ValueError):
+        return None  # not an id at all (the URL's pattern takes any text)
+    if abs(incident_id) > MAX_ID:
+        return None
+    rows = VISIBLE_RECORD[audience].rows([incident_id])
+    if not rows:
+        return None
+    version, stored_version, codec, chosen, public = rows[0]
+    if stored_version == version and codec == records.CODEC:
+        return version, bytes(chosen if chosen is not None else public)
+    return version, records.stored_json([(incident_id, version)], audience)[0]
 
 
 def incidents_filtered(params, *, audience: str, filterset_class=IncidentFilterSet) -> QuerySet[Incident]:

@@ -10,7 +10,7 @@ PORT=${FUZZ_PORT:-8799}
 BIN=.venv/bin
 WORK=$(mktemp -d /tmp/tracker-fuzz.XXXXXX)
 export DATABASE_URL="sqlite:///$WORK/fuzz.sqlite3"
-export CACHE_URL="file://$WORK/cache"
+export CACHE_URL="disk://$WORK/cache"
 export SECRET_KEY="fuzz-only-secret-key"
 export DEBUG=0
 # Throttling is tested on its own (tests/test_throttling.py); here it would only answer 429s.

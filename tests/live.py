@@ -27,7 +27,7 @@ def environment(work: Path, **overrides: str) -> dict:
     return {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{work}/db.sqlite3",
-        "CACHE_URL": f"file://{work}/cache",
+        "CACHE_URL": f"disk://{work}/cache",
         "SECRET_KEY": "live-test-secret",
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1",

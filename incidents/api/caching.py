@@ -40,9 +40,9 @@ def response_format(request) -> str:
     return getattr(renderer, "format", "json")
 
 
-def record_etag(request, incident, fields) -> str:
+def record_etag(request, incident_id: int, version: int, fields) -> str:
     variant = _digest(visibility(request), tuple(fields or ()), response_format(request))[:8]
-    return f'"{incident.pk}-{incident.version}-{variant}"'
+    return f'"{incident_id}-{version}-{variant}"'
 
 
 def normalised_query(request) -> list[tuple[str, str]]:

@@ -62,6 +62,7 @@ from incidents.selectors import (
     merge_of,
     removals_visible_to,
     sources_visible_to,
+    visible_record,
 )
 from incidents.shapes import EDITOR, RECORD_FIELDS
 from incidents.strict_query import ensure_only_parameters
@@ -168,7 +169,7 @@ class IncidentViewSet(JsonErrorsMixin, ConditionalGetMixin, RecordResponses, vie
 
     def filter_queryset(self, queryset):
         if self.detail:  # one record by id (read, write, similar, history): the list's filters do not apply
-            ensure_only_parameters(self.request.query_params, frozenset({"fields"}))
+            self.check_object_parameters()
             return queryset
         incidents = incidents_filtered(self.request.query_params, audience=audience_of(self.request.user))
         return incidents if "ordering" in self.request.query_params else incidents.order_by(*DEFAULT_ORDERING)
@@ -177,16 +178,28 @@ class IncidentViewSet(JsonErrorsMixin, ConditionalGetMixin, RecordResponses, vie
         try:
             return super().get_object()
         except Http404:
-            merge = merge_of(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field), self.request.user)
-            if merge is not None:
-                raise MergedIncident(merge.visible_merged_into) from None
-            raise
+            self.not_found()
 
     def etag_for(self, request):
         if self.action == "retrieve":
-            self.record = self.get_object()  # first: a record that does not exist is a 404, also for `*`
-            return record_etag(request, self.record, self.fields())
+            # First, in one query: a record that does not exist (or is hidden) is a 404, also for `*`.
+            self.check_object_parameters()
+            found = visible_record(self.kwargs["pk"], audience_of(request.user))
+            if found is None:
+                self.not_found()
+            self.version, self.body = found
+            return record_etag(request, int(self.kwargs["pk"]), self.version, self.fields())
         return collection_etag(request, self.etag_kind) if self.action == "list" else None
+
+    def check_object_parameters(self):
+        ensure_only_parameters(self.request.query_params, frozenset({"fields"}))
+
+    def not_found(self):
+        """A 404, or a 410 naming what a merged id now lives in (if the caller may see it)."""
+        merge = merge_of(self.kwargs.get(self.lookup_url_kwarg or self.lookup_field), self.request.user)
+        if merge is not None:
+            raise MergedIncident(merge.visible_merged_into)
+        raise Http404
 
     def fields(self):
         return requested_fields(self.request.query_params.get("fields"))
@@ -213,16 +226,14 @@ class IncidentViewSet(JsonErrorsMixin, ConditionalGetMixin, RecordResponses, vie
         return response
 
     def retrieve(self, request, *args, **kwargs):
-        incident = self.record
-        body = records.stored_json([(incident.pk, incident.version)], audience_of(request.user))[0]
-        return self.record_response(body, self.fields())
+        return self.record_response(self.body, self.fields())  # found by `etag_for`
 
     def perform_update(self, serializer):
         serializer.save(expected_version=expected_version(self.request, serializer.instance.pk))
 
     def update(self, request, *args, **kwargs):
         response = super().update(request, *args, **kwargs)
-        response["ETag"] = record_etag(request, Incident.objects.get(pk=response.data["id"]), None)
+        response["ETag"] = record_etag(request, response.data["id"], response.data["version"], None)
         return response
 
     def perform_destroy(self, incident):
