@@ -57,6 +57,12 @@ def no_network(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Tests hash many passwords (users, logins): a fast hasher; the service keeps Django's default."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def private_cache(settings):
     """Each test gets an empty cache of its own (rate limits and throttles start fresh)."""
     from django.core.cache import cache

@@ -7,16 +7,20 @@ still too few for it to prefer an index on its own."""
 import io
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
+from incidents.models import Actor, DataVersion, Incident, Source, Tag
 from incidents.selectors import incident_stats, incidents_filtered, incidents_visible_to
 from incidents.shapes import EDITOR, PUBLIC
 
-pytestmark = pytest.mark.django_db
+# The world below is built once for the module: its records are audited once (`test_…_current_records`),
+# not after every test, which would rebuild 3,000 records each time.
+pytestmark = [pytest.mark.django_db, pytest.mark.no_records_audit]
 
 # Each hot filter, and the indexes that serve it (a planner without statistics may pick either of two).
 HOT_QUERIES = [
@@ -43,10 +47,18 @@ def plan(query: str, audience=EDITOR, *, ids_only: bool = False) -> str:
     return (incidents.values_list("pk") if ids_only else incidents).explain()
 
 
-@pytest.fixture
-def planned_world():
-    """Enough varied incidents, and the planner's statistics of them, for the plans a real database gets."""
-    call_command("generate_synthetic", count=3000, seed=7, stdout=io.StringIO(), stderr=io.StringIO())
+@pytest.fixture(scope="module")
+def planned_world(django_db_setup, django_db_blocker):
+    """Enough varied incidents, and the planner's statistics of them, for the plans a real database gets:
+    built once for the module (committed; each test still runs in its own transaction), removed after."""
+    with django_db_blocker.unblock():
+        call_command("generate_synthetic", count=3000, seed=7, stdout=io.StringIO(), stderr=io.StringIO())
+        yield
+        for model in (Incident, Source, Actor, Tag, DataVersion):  # incidents first: the rest is protected by them
+            model.objects.all().delete()
+        for model in apps.get_app_config("incidents").get_models():
+            if model.__name__.startswith("Historical"):
+                model.objects.all().delete()
 
 
 @pytest.mark.parametrize(("query", "indexes"), HOT_QUERIES)
@@ -103,3 +115,11 @@ def test_public_stats_by_place_and_time_read_only_covering_indexes(planned_world
                 chosen = "\n".join(row[0] for row in cursor.fetchall())
             # On a few thousand rows PostgreSQL's choice among its indexes says little; no table scan, then.
             assert "Seq Scan" not in chosen, (query["sql"], chosen)
+
+
+def test_generate_synthetic_stores_current_records(planned_world):
+    """The bulk path of the benchmarks builds every record as the services would."""
+    from incidents import records
+
+    assert Incident.objects.count() == 3000
+    assert records.audit() == []
