@@ -56,7 +56,7 @@ def synthetic_rows(count: int, seed: int = 20221030):
                 for _ in range(rng.randint(0, 5))
             ],
             "sources": [
-                {"url": url, "publisher": "Synthetic Publisher", "title": url.rsplit("/", 1)[1]}
+                {"url": url, "publisher": "Synthetic Publisher", "title": url.rsplit("/", 1)[1], "reliability": "B"}
                 for url in rng.sample(sources, rng.randint(1, 3))
             ],
             "actors": [{"name": name, "kind": kind} for name, kind in rng.sample(actors, rng.choice([0, 0, 1]))],

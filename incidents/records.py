@@ -12,6 +12,7 @@ import csv
 import datetime
 import functools
 import io
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -202,10 +203,17 @@ def csv_cell(value):
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
+_csv = threading.local()  # one buffer and writer per thread: making them for every row cost more than the row
+
+
 def _csv_line(cells: list) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(cells)
-    return buffer.getvalue().encode()
+    if not hasattr(_csv, "writer"):
+        _csv.buffer = io.StringIO()
+        _csv.writer = csv.writer(_csv.buffer)
+    _csv.buffer.seek(0)
+    _csv.buffer.truncate()
+    _csv.writer.writerow(cells)
+    return _csv.buffer.getvalue().encode()
 
 
 # --- Building from the database --------------------------------------------------------------------
@@ -270,13 +278,15 @@ class Encoded:
 
 
 def encoded(parts: Parts) -> Encoded:
-    built = {audience: record(parts, audience) for audience in AUDIENCES}
-    return Encoded(
-        incident_id=parts.columns["id"],
-        version=parts.columns["version"],
-        json={audience: encode_json(value) for audience, value in built.items()},
-        csv={audience: encode_csv(value) for audience, value in built.items()},
-    )
+    public = record(parts, PUBLIC)
+    # The audiences differ only where an individual is named: otherwise the editors read the public record.
+    names_hidden = any(shown_actor_name(name, kind, PUBLIC) != name for _, name, kind in parts.actors)
+    built = {PUBLIC: public, EDITOR: record(parts, EDITOR) if names_hidden else public}
+    json = {PUBLIC: encode_json(public)}
+    csv_row = {PUBLIC: encode_csv(public)}
+    json[EDITOR] = encode_json(built[EDITOR]) if names_hidden else json[PUBLIC]
+    csv_row[EDITOR] = encode_csv(built[EDITOR]) if names_hidden else csv_row[PUBLIC]
+    return Encoded(incident_id=parts.columns["id"], version=parts.columns["version"], json=json, csv=csv_row)
 
 
 def store(incident_ids: Iterable[int]) -> int:
