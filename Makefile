@@ -18,6 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py rebuild_records --stale
 	DEBUG=1 $(BIN)/python manage.py build_gazetteer
 	DEBUG=1 $(BIN)/python manage.py load_sourced_fixtures
 	DEBUG=1 $(BIN)/python manage.py runserver --noreload 127.0.0.1:$(PORT)

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django_countries.fields import Country
 
 from incidents.encoding import dumps
@@ -304,6 +304,13 @@ def store(incident_ids: Iterable[int]) -> int:
         )
         stored += len(rows)
     return stored
+
+
+def stale_ids() -> list[int]:
+    """Incidents whose stored record is missing, older than the incident, or built by another codec (data
+    loaded around the services, a restore from an older release, a change of the record's definition)."""
+    current = IncidentRecord.objects.filter(incident_id=OuterRef("pk"), version=OuterRef("version"), codec=CODEC)
+    return list(Incident.objects.filter(~Exists(current)).order_by("pk").values_list("pk", flat=True))
 
 
 # --- Reading ---------------------------------------------------------------------------------------

@@ -159,3 +159,18 @@ def test_audit_records_and_rebuild_records_commands():
     ]
     call_command("rebuild_records", stdout=io.StringIO(), stderr=io.StringIO())
     assert records.audit() == []
+
+
+def test_rebuild_records_stale_rebuilds_only_missing_old_and_other_codec_records():
+    current, old, missing, other_codec = (make_incident() for _ in range(4))
+    IncidentRecord.objects.filter(incident=old).update(version=old.version - 1)
+    IncidentRecord.objects.filter(incident=missing).delete()
+    IncidentRecord.objects.filter(incident=other_codec).update(codec=records.CODEC + 1)
+    IncidentRecord.objects.filter(incident=current).update(public_csv=b"left alone\r\n")
+    assert records.stale_ids() == sorted([old.pk, missing.pk, other_codec.pk])
+    out = io.StringIO()
+    call_command("rebuild_records", "--stale", stdout=out, stderr=io.StringIO())
+    assert out.getvalue().strip() == "3 records stored."
+    assert records.stale_ids() == []
+    assert records.audit() == [f"incident {current.pk}: stored public_csv differs from a fresh build"]
+    records.store([current.pk])  # leave the database as the suite's audit expects it
