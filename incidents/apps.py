@@ -8,7 +8,7 @@ class IncidentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from incidents import changesets  # noqa: F401  (connects the history signal)
+        from incidents import changesets, rollups  # noqa: F401  (connect the history and record-deletion signals)
         from incidents.geocoding import check_geocoder_settings
 
         check_geocoder_settings()  # a networked geocoder its provider would refuse stops the start

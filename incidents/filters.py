@@ -4,6 +4,8 @@ same everywhere), and the small ones of sources, actors and the sync feed. The s
 they stand on is `incidents.strict_query`.
 """
 
+from decimal import Decimal
+
 from django import forms
 from django.core.validators import validate_slug
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -22,7 +24,7 @@ from incidents.choices import (
     Verification,
     WeaponCategory,
 )
-from incidents.geo import within_radius
+from incidents.geo import BoxRegion, CircleRegion, within
 from incidents.limits import MAX_Q_LENGTH, MAX_Q_TERMS, MAX_QUANTITY, MAX_RADIUS_KM, MAX_WEAPONS
 from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentRemoval, IncidentTag, Source, WeaponItem
 from incidents.search import search_terms, term_matches
@@ -45,6 +47,19 @@ from incidents.strict_query import (
     must_be_positive,
 )
 
+# The keys of `stats/` (API.md "Stats", and "Releases and feeds" for `grid`).
+STATS_KEYS = (
+    "country",
+    "year",
+    "month",
+    "incident_type",
+    "verification",
+    "weapon_category",
+    "suspected_origin",
+    "actor_kind",
+    "grid",
+)
+
 # --- The FilterSet --------------------------------------------------------------------------------
 
 ORDERING_FIELDS = ("occurred_on", "reported_on", "updated_at", "country", "weapons_total", "id")
@@ -54,6 +69,10 @@ class IncidentFilterSet(StrictFilterSet):
     """Every filter of API.md "Filters" and "Provenance and sync"."""
 
     extra_parameters = frozenset({"limit", "offset", "fields"})  # `fields` is read by the view
+    # Whether `bbox` and radius read the spatial index for their candidates: a page of a region that holds
+    # many incidents is found faster by walking the ordering's index and testing each row
+    # (`selectors.Selection`).
+    spatial_index = True
 
     country = ChoiceListFilter(
         field_name="country",
@@ -214,17 +233,14 @@ class IncidentFilterSet(StrictFilterSet):
         return queryset.filter(latitude__isnull=not value)
 
     def filter_bbox(self, queryset: QuerySet, name: str, value: tuple) -> QuerySet:
-        min_lon, min_lat, max_lon, max_lat = value
-        return queryset.filter(
-            latitude__gte=min_lat, latitude__lte=max_lat, longitude__gte=min_lon, longitude__lte=max_lon
-        )
+        return within(queryset, BoxRegion(tuple(value)), indexed=self.spatial_index)
 
     def filter_radius_part(self, queryset: QuerySet, name: str, value: float) -> QuerySet:
         return queryset  # lat and lon are applied with radius_km
 
     def filter_radius(self, queryset: QuerySet, name: str, value: float) -> QuerySet:
         lat, lon = self.form.cleaned_data["lat"], self.form.cleaned_data["lon"]
-        return within_radius(queryset, lat=lat, lon=lon, radius_km=value)
+        return within(queryset, CircleRegion(lat, lon, value), indexed=self.spatial_index)
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         for term in search_terms(value):
@@ -240,7 +256,37 @@ class IncidentAggregateFilterSet(IncidentFilterSet):
 
 
 class IncidentStatsFilterSet(IncidentAggregateFilterSet):
-    extra_parameters = frozenset({"group_by"})
+    extra_parameters = frozenset({"group_by", "cell"})  # read by `StatsKeyForm`
+
+
+class StatsKeyForm(forms.Form):
+    """What `stats/` aggregates by: `group_by`, and for `grid` the cells' size (in hundredths of a degree, the
+    grid rollup's cells)."""
+
+    group_by = forms.ChoiceField(
+        choices=[(key, key) for key in STATS_KEYS],
+        error_messages={
+            "required": f"Choose one of: {', '.join(STATS_KEYS)}.",
+            "invalid_choice": f"Choose one of: {', '.join(STATS_KEYS)}.",
+        },
+    )
+    cell = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("10"),
+        max_digits=4,
+        decimal_places=2,
+        error_messages={"max_decimal_places": "Give the cell size in hundredths of a degree, e.g. 0.5 or 0.05."},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        grid = cleaned.get("group_by") == "grid"
+        if grid and "cell" not in self.errors and cleaned.get("cell") is None:
+            self.add_error("cell", "group_by=grid needs the cells' size in degrees, from 0.01 to 10 (e.g. cell=0.5).")
+        if not grid and self.data.get("cell") is not None and "group_by" not in self.errors:
+            self.add_error("cell", "cell goes with group_by=grid only.")
+        return cleaned
 
 
 class SourceFilterSet(StrictFilterSet):

@@ -222,7 +222,6 @@ class Incident(models.Model):
             models.Index(fields=["country", "occurred_on", "status"], name="incident_country_occurred"),
             models.Index(fields=["occurred_on", "status"], name="incident_occurred"),
             models.Index(fields=["updated_at"], name="incident_updated"),
-            models.Index(fields=["latitude", "longitude", "status"], name="incident_coordinates"),
             # Covering the aggregates of `stats/` by country, year and month, unfiltered or filtered by country
             # and/or dates, so that they read no rows (the first also serves `status` alone).
             models.Index(
@@ -424,6 +423,70 @@ class IncidentRecord(models.Model):
 
     def __str__(self) -> str:
         return f"record of incident {self.incident_id} at version {self.version}"
+
+
+class Rollup(models.Model):
+    """How many incidents, and weapons, fall in one combination of the dimensions `stats/`, `countries/` and
+    list counts filter on, kept by the services with the stored records (`incidents.rollups`). The
+    multi-valued keys (a weapon category, a suspected origin, an actor kind) have rows of their own, where an
+    incident counts once under each key it has; `key` is empty for incidents without one. The incident rows
+    come twice: by every dimension, and by country and month only (fewer rows for the commonest counts)."""
+
+    class Kind(models.IntegerChoices):
+        INCIDENT = 0, "incident"
+        WEAPON_CATEGORY = 1, "weapon category"
+        SUSPECTED_ORIGIN = 2, "suspected origin"
+        ACTOR_KIND = 3, "actor kind"
+        PLACE_AND_TIME = 4, "incident by country and month"  # incident rows without type and verification
+
+    kind = models.PositiveSmallIntegerField("kind", choices=Kind.choices)
+    status = models.CharField("status", max_length=16, choices=Status.choices)
+    country = models.CharField("country", max_length=2)
+    period = models.PositiveIntegerField(
+        "period", help_text="year × 100 + month of occurred_on; month 0 for a year-precise date"
+    )
+    incident_type = models.CharField("incident type", max_length=16, blank=True)  # incident rows only
+    verification = models.CharField("verification", max_length=16, blank=True)  # incident rows only
+    key = models.CharField("key", max_length=32, blank=True)
+    incidents = models.IntegerField("incidents")  # no CHECK: an upsert adds negative differences
+    weapons = models.BigIntegerField("weapons")
+    weapons_approximate = models.BigIntegerField("weapons approximate")
+
+    class Meta:
+        verbose_name = "rollup"
+        verbose_name_plural = "rollups"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "status", "country", "period", "incident_type", "verification", "key"],
+                name="rollup_dimensions",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} rollup {self.status} {self.country} {self.period} {self.key}"
+
+
+class GridCell(models.Model):
+    """How many incidents, and weapons, lie in one cell of 0.01° (by status): the spatial rollup that map
+    grids and the counts of `bbox` and radius pages read (`incidents.rollups`). `x` and `y` number the
+    cells from 180°W and 90°S; the coordinate sums, in millionths of a degree, give each cell's centre."""
+
+    status = models.CharField("status", max_length=16, choices=Status.choices)
+    x = models.PositiveIntegerField("x")
+    y = models.PositiveIntegerField("y")
+    incidents = models.IntegerField("incidents")  # no CHECK: an upsert adds negative differences
+    weapons = models.BigIntegerField("weapons")
+    weapons_approximate = models.BigIntegerField("weapons approximate")
+    longitude_sum = models.BigIntegerField("longitude sum", help_text="in millionths of a degree")
+    latitude_sum = models.BigIntegerField("latitude sum", help_text="in millionths of a degree")
+
+    class Meta:
+        verbose_name = "grid cell"
+        verbose_name_plural = "grid cells"
+        constraints = [models.UniqueConstraint(fields=["status", "x", "y"], name="grid_cell_position")]
+
+    def __str__(self) -> str:
+        return f"grid cell {self.x},{self.y} ({self.status})"
 
 
 class GeocodeCache(models.Model):

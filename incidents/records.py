@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef, QuerySet
 from django_countries.fields import Country
 
+from incidents import rollups
 from incidents.encoding import dumps
 from incidents.models import Citation, Incident, IncidentActor, IncidentRecord, IncidentTag, WeaponItem
 from incidents.prepared import Prepared
@@ -263,6 +264,7 @@ class Encoded:
     version: int
     json: dict[str, bytes]
     csv: dict[str, bytes]
+    contribution: dict[tuple, tuple]  # to the rollups (`incidents.rollups`)
 
     def row(self) -> IncidentRecord:
         differs = self.json[EDITOR] != self.json[PUBLIC]
@@ -286,16 +288,27 @@ def encoded(parts: Parts) -> Encoded:
     csv_row = {PUBLIC: encode_csv(public)}
     json[EDITOR] = encode_json(built[EDITOR]) if names_hidden else json[PUBLIC]
     csv_row[EDITOR] = encode_csv(built[EDITOR]) if names_hidden else csv_row[PUBLIC]
-    return Encoded(incident_id=parts.columns["id"], version=parts.columns["version"], json=json, csv=csv_row)
+    return Encoded(
+        incident_id=parts.columns["id"],
+        version=parts.columns["version"],
+        json=json,
+        csv=csv_row,
+        contribution=rollups.contribution(built[EDITOR]),
+    )
 
 
 def store(incident_ids: Iterable[int]) -> int:
-    """Build and store the records of these incidents (call inside the write's transaction); returns how
-    many were stored. Incidents that no longer exist are skipped (their records went with them)."""
+    """Build and store the records of these incidents (call inside the write's transaction), and move the
+    rollups from the old records' contributions to the new ones'; returns how many were stored. Incidents
+    that no longer exist are skipped (their records, and contributions, went with them)."""
     ids = sorted(set(incident_ids))
     stored = 0
     for start in range(0, len(ids), CHUNK):
-        rows = [encoded(parts).row() for parts in parts_of(ids[start : start + CHUNK]).values()]
+        chunk = ids[start : start + CHUNK]
+        built = [encoded(parts) for parts in parts_of(chunk).values()]
+        old = IncidentRecord.objects.filter(incident_id__in=chunk).values_list("editor_json", "public_json")
+        rollups.apply((rollups.stored_contribution(*bodies) for bodies in old), (each.contribution for each in built))
+        rows = [each.row() for each in built]
         IncidentRecord.objects.bulk_create(
             rows,
             update_conflicts=True,

@@ -1,21 +1,19 @@
 """Reads of the domain. Visibility is decided here, once, for every endpoint and format."""
 
+import datetime
+import functools
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Case, CharField, Count, Exists, F, Func, Max, OuterRef, Q, QuerySet, Sum, Value, When
-from django_countries import countries
-from django_countries.fields import Country
+from django.db import connection
+from django.http import QueryDict
+from django.db.models import Case, Exists, F, Max, OuterRef, Q, QuerySet, Value, When
 
-from incidents import records
+from incidents import geo, records, rollups
 from incidents.choices import (
     ActorKind,
-    DatePrecision,
-    IncidentType,
-    QuantityPrecision,
     RemovalReason,
     Status,
-    Verification,
-    WeaponCategory,
 )
 from incidents.filters import IncidentFilterSet
 from incidents.limits import MAX_ID
@@ -26,7 +24,6 @@ from incidents.models import (
     IncidentActor,
     IncidentRemoval,
     Source,
-    WeaponItem,
 )
 from incidents.prepared import Prepared
 from incidents.shapes import AUDIENCES, EDITOR, PUBLIC
@@ -100,10 +97,169 @@ def incidents_filtered(params, *, audience: str, filterset_class=IncidentFilterS
     """The incidents an audience sees that the query `params` select (API.md "Filters"), for every face: the
     API's list in every format, stats and countries, the export command, feeds and releases. A bad parameter
     raises ValidationError naming it (a 400 through the API, a CommandError in a command)."""
-    filterset = filterset_class(data=params, queryset=incidents_visible(audience), editor=audience == EDITOR)
-    if not filterset.is_valid():
-        raise ValidationError({name: list(errors) for name, errors in filterset.errors.items()})
-    return filterset.qs
+    return Selection(params, audience=audience, filterset_class=filterset_class).incidents
+
+
+DEFAULT_ORDERING = ("-occurred_on", "-id")
+# Filters the rollups answer (their dimensions); the incident type and verification only on incident rows.
+ROLLUP_FILTERS = frozenset({"country", "occurred_after", "occurred_before", "incident_type", "verification", "status"})
+INCIDENT_ROW_FILTERS = frozenset({"incident_type", "verification"})
+# Filters the grid rollup answers (with `status`).
+REGION_FILTERS = frozenset({"bbox", "lat", "lon", "radius_km"})
+DATE_FILTERS = ("occurred_after", "occurred_before")
+UNSELECTIVE = frozenset({"ordering"})  # cleaned with the filters, selects nothing
+
+
+class Selection:
+    """The incidents an audience sees that a query selects (API.md "Filters"), and the cheapest ways to count,
+    page and aggregate them: from the rollups when the filters are their dimensions (`incidents.rollups`),
+    from the grid rollup for a `bbox` or radius alone, else from the rows."""
+
+    def __init__(self, params, *, audience: str, filterset_class=IncidentFilterSet):
+        self.params, self.audience, self.filterset_class = params, audience, filterset_class
+        self.filterset = self._filterset(params)
+        self.cleaned = {
+            name: value for name, value in self.filterset.form.cleaned_data.items() if value not in (None, "", [])
+        }
+        self.filters = set(self.cleaned) - UNSELECTIVE
+
+    def _filterset(self, params, *, spatial_index: bool = True):
+        filterset = self.filterset_class(
+            data=params, queryset=incidents_visible(self.audience), editor=self.audience == EDITOR
+        )
+        filterset.spatial_index = spatial_index
+        if not filterset.is_valid():
+            raise ValidationError({name: list(errors) for name, errors in filterset.errors.items()})
+        return filterset
+
+    @functools.cached_property
+    def incidents(self) -> QuerySet[Incident]:
+        return self.filterset.qs
+
+    def ordered(self) -> QuerySet[Incident]:
+        return self.incidents if "ordering" in self.cleaned else self.incidents.order_by(*DEFAULT_ORDERING)
+
+    def statuses(self) -> tuple[str, ...]:
+        visible = Status.values if self.audience == EDITOR else [Status.PUBLISHED]
+        wanted = self.cleaned.get("status")
+        return tuple(status for status in visible if wanted is None or status in wanted)
+
+    # --- Counting and paging
+
+    def count(self) -> int:
+        """How many incidents the query selects, from the rollups where they can tell."""
+        split = self.rollup_scope()
+        if split is not None:
+            scope, edges = split
+            return rollups.count(scope) + sum(edge.incidents.count() for edge in edges)
+        region = geo.region_of(self.cleaned) if self.filters <= REGION_FILTERS | {"status"} else None
+        counted = None if region is None else self.count_in_region(region)
+        return counted if counted is not None else self.incidents.count()
+
+    def count_in_region(self, region) -> int | None:
+        """The incidents of a `bbox` or radius alone: the grid rollup's cells wholly inside the region, plus
+        the incidents of the cells on its border, found by the spatial index and tested exactly."""
+        bands = region.inner_cells()
+        if bands is None:
+            return None
+        statuses = self.statuses()
+        inside = rollups.inner_test(bands)
+        border = incidents_visible(self.audience).filter(status__in=statuses)
+        border = border.filter(geo.WithinBoxes(geo.border_boxes(region, bands)), *region.exact())
+        border_ids = {
+            pk
+            for pk, latitude, longitude in border.values_list("pk", "latitude", "longitude")
+            if not inside(*geo.cell_of(geo.micro(longitude), geo.micro(latitude)))
+        }
+        return rollups.count_in_bands(statuses, bands) + len(border_ids)
+
+    def page(self, offset: int, limit: int, count: int) -> list[tuple[int, int]]:
+        """The (id, version) pairs of one page. Ordered by id, a page of many matches is found by walking the
+        ids and testing each row, which costs (offset + limit) × rows / matches whatever the data's size;
+        the database's own choice (an index on the filters, then sorting every match by id) grows with
+        the matches."""
+        ordering = tuple(self.cleaned.get("ordering") or DEFAULT_ORDERING)
+        if ordering in (("id",), ("-id",)) and self._walk_is_cheaper(offset + limit, count):
+            incidents = self._filterset(self.params, spatial_index=False).qs
+            return walked_page(incidents.values_list("pk", "version")[offset : offset + limit])
+        return list(self.ordered().values_list("pk", "version")[offset : offset + limit])
+
+    def _walk_is_cheaper(self, rows_wanted: int, matches: int) -> bool:
+        highest = Incident.objects.aggregate(highest=Max("pk"))["highest"] or 0
+        return matches * matches > rows_wanted * highest
+
+    # --- What the rollups answer
+
+    def rollup_scope(self, *, incident_rows: bool = True) -> tuple[rollups.Scope, list["Selection"]] | None:
+        """The rollups' part of this selection (whole months), and the selections of the days at either end
+        of a date range that are not whole months (answered from the rows); None if the filters are not the
+        rollups' dimensions (incident type and verification are, on `incident_rows` only)."""
+        allowed = ROLLUP_FILTERS if incident_rows else ROLLUP_FILTERS - INCIDENT_ROW_FILTERS
+        if not self.filters <= allowed:
+            return None
+        after, before = self.cleaned.get("occurred_after"), self.cleaned.get("occurred_before")
+        periods, edge_ranges = month_split(after, before)
+        edges = []
+        for start, end in edge_ranges:
+            params = QueryDict(mutable=True)
+            params.update({name: value for name, value in self.params.items() if name not in DATE_FILTERS})
+            params.update({"occurred_after": start.isoformat(), "occurred_before": end.isoformat()})
+            edges.append(Selection(params, audience=self.audience, filterset_class=self.filterset_class))
+
+        def chosen(name: str) -> tuple | None:
+            return tuple(self.cleaned[name]) if name in self.cleaned else None
+
+        scope = rollups.Scope(
+            statuses=self.statuses(),
+            countries=chosen("country"),
+            periods=periods,
+            incident_types=chosen("incident_type"),
+            verifications=chosen("verification"),
+        )
+        return scope, edges
+
+
+def month_split(
+    after: datetime.date | None, before: datetime.date | None
+) -> tuple[tuple[int, int] | None, list[tuple[datetime.date, datetime.date]]]:
+    """Split the dates [after, before] into whole months (a rollup `period` range; None for no bound at all)
+    and the days at either end that do not fill a month."""
+    if after is None and before is None:
+        return None, []
+    first = after if after is None or after.day == 1 else _month_start(after, 1)
+    last = None if before is None else _month_start(before, 0 if _is_month_end(before) else -1)
+    if first is not None and last is not None and first > last:
+        return rollups.NO_PERIODS, [(after, before)]
+    edges = []
+    if after is not None and after.day != 1:
+        edges.append((after, _month_start(after, 1) - datetime.timedelta(days=1)))
+    if before is not None and not _is_month_end(before):
+        edges.append((_month_start(before, 0), before))
+    return rollups.periods_between(first, last), edges
+
+
+def _month_start(day: datetime.date, months_later: int) -> datetime.date:
+    month = day.year * 12 + day.month - 1 + months_later
+    return datetime.date(month // 12, month % 12 + 1, 1)
+
+
+def _is_month_end(day: datetime.date) -> bool:
+    return (day + datetime.timedelta(days=1)).day == 1
+
+
+def walked_page(page: QuerySet) -> list[tuple]:
+    """A page ordered by id, read by walking the ids. PostgreSQL's planner, knowing how many rows match,
+    chooses that itself; SQLite's, without statistics of ranges, prefers any index on a filter and then
+    sorts every match: told `NOT INDEXED`, it walks the table in id order and stops at the page's end."""
+    if connection.vendor != "sqlite":
+        return list(page)
+    sql, params = page.query.get_compiler(using=page.db).as_sql()
+    table = f'FROM "{Incident._meta.db_table}"'
+    if table not in sql:
+        return list(page)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.replace(table, f"{table} NOT INDEXED", 1), params)
+        return cursor.fetchall()
 
 
 def removals_visible_to(user) -> QuerySet[IncidentRemoval]:
@@ -156,154 +312,3 @@ def actors_visible_to(user) -> QuerySet[Actor]:
         .alias(shown_name=Case(When(hidden, then=Value("")), default=F("name")))
         .order_by("hidden", "shown_name", "id")
     )
-
-
-# An incident's weapons, and how many of them are approximate or lower-bound counts ("about 35", "60+").
-INCIDENT_WEAPONS = {"weapons": Sum("weapons_total"), "weapons_approximate": Sum("weapons_approximate")}
-NOT_EXACT = ~Q(quantity_precision=QuantityPrecision.EXACT)
-
-
-def country_summaries(incidents: QuerySet[Incident]) -> list[dict]:
-    """One row per country of the given incidents: how many, how many weapons (and how many of those are
-    approximate counts), the latest date."""
-    rows = (
-        incidents.order_by()
-        .values("country")
-        .annotate(incidents=Count("id"), latest_occurred_on=Max("occurred_on"), **INCIDENT_WEAPONS)
-        .order_by("country")
-    )
-    return [
-        {
-            "code": row["country"],
-            "name": Country(code=row["country"]).name,
-            "incidents": row["incidents"],
-            "weapons": row["weapons"] or 0,
-            "weapons_approximate": row["weapons_approximate"] or 0,
-            "latest_occurred_on": row["latest_occurred_on"],
-        }
-        for row in rows
-    ]
-
-
-STATS_KEYS = (
-    "country",
-    "year",
-    "month",
-    "incident_type",
-    "verification",
-    "weapon_category",
-    "suspected_origin",
-    "actor_kind",
-)
-TIME_KEYS = {"year", "month"}
-NULL_LABELS = {"weapon_category": "No weapons", "suspected_origin": "No suspected origin", "actor_kind": "No actors"}
-
-
-def incident_stats(*, incidents: QuerySet[Incident], group_by: str) -> dict:
-    """Aggregates of API.md "Stats": one row per key, with how many incidents and weapons, and how many of
-    those weapons are approximate or lower-bound counts (`weapons_approximate`).
-
-    For the multi-valued keys (weapon_category, suspected_origin, actor_kind) an incident counts once under
-    each key it has; `weapons` is the quantity under that key (for actor_kind: the weapons of the incidents
-    linked to such an actor). Incidents with no value form the `null` row.
-    """
-    incidents = incidents.order_by()
-    total = _weapons_counted(incidents.aggregate(incidents=Count("id"), **INCIDENT_WEAPONS))
-    rows = _stats_rows(incidents, group_by, total)
-    labels = _stats_labels(group_by)
-    results = [
-        {
-            "key": None if row["key"] is None else str(row["key"]),
-            "label": NULL_LABELS.get(group_by, "None")
-            if row["key"] is None
-            else labels.get(str(row["key"]), str(row["key"])),
-            **_weapons_counted(row),
-        }
-        for row in rows
-        if row["incidents"]
-    ]
-    if group_by in TIME_KEYS:
-        results.sort(key=lambda row: row["key"])
-    else:
-        results.sort(key=lambda row: (-row["incidents"], row["key"] is None, row["key"] or ""))
-    return {"group_by": group_by, "total": total, "results": results}
-
-
-def _weapons_counted(row: dict) -> dict:
-    return {
-        "incidents": row["incidents"],
-        "weapons": row["weapons"] or 0,
-        "weapons_approximate": row["weapons_approximate"] or 0,
-    }
-
-
-def _stats_rows(incidents: QuerySet[Incident], group_by: str, total: dict) -> list[dict]:
-    def grouped(queryset, key_expression, **weapons):
-        # An incident is one row of its own table, but may have several weapons of one category.
-        count = Count("id") if queryset.model is Incident else Count("incident_id", distinct=True)
-        return list(queryset.annotate(key=key_expression).values("key").annotate(incidents=count, **weapons).order_by())
-
-    def rest(queryset, key=None) -> dict:
-        return {"key": key, **queryset.aggregate(incidents=Count("id"), **INCIDENT_WEAPONS)}
-
-    if group_by in ("country", "incident_type", "verification"):
-        return grouped(incidents, F(group_by), **INCIDENT_WEAPONS)
-    if group_by == "year":
-        return grouped(incidents, DatePart("occurred_on", "year"), **INCIDENT_WEAPONS)
-    if group_by == "month":
-        total["imprecise"] = incidents.filter(date_precision=DatePrecision.YEAR).count()
-        precise = incidents.exclude(date_precision=DatePrecision.YEAR)
-        return grouped(precise, DatePart("occurred_on", "month"), **INCIDENT_WEAPONS)
-    weapons = WeaponItem.objects.filter(incident__in=incidents)
-    quantities = {"weapons": Sum("quantity"), "weapons_approximate": Sum("quantity", filter=NOT_EXACT)}
-    if group_by == "weapon_category":
-        without = incidents.exclude(Exists(WeaponItem.objects.filter(incident=OuterRef("pk"))))
-        none = {"key": None, "incidents": without.count(), "weapons": 0, "weapons_approximate": 0}
-        return [*grouped(weapons, F("category"), **quantities), none]
-    if group_by == "suspected_origin":
-        with_origin = weapons.exclude(suspected_origin__isnull=True).exclude(suspected_origin="")
-        has_origin = WeaponItem.objects.filter(incident=OuterRef("pk"), suspected_origin__isnull=False)
-        without = incidents.exclude(Exists(has_origin.exclude(suspected_origin="")))
-        return [*grouped(with_origin, F("suspected_origin"), **quantities), rest(without)]
-    if group_by == "actor_kind":
-        rows = [
-            rest(
-                incidents.filter(Exists(IncidentActor.objects.filter(incident=OuterRef("pk"), actor__kind=kind))), kind
-            )
-            for kind in ActorKind.values
-        ]
-        return [*rows, rest(incidents.exclude(Exists(IncidentActor.objects.filter(incident=OuterRef("pk")))))]
-    raise ValueError(f"unknown group_by {group_by!r}")
-
-
-class DatePart(Func):
-    """A date's year ("2022") or month ("2022-10") as text, in the database's own functions: Django's
-    ExtractYear and ExtractMonth call Python once per row on SQLite, which made the stats slow."""
-
-    output_field = CharField()
-    FORMATS = {"year": (4, "YYYY"), "month": (7, "YYYY-MM")}
-
-    def __init__(self, expression, part: str):
-        self.sqlite_length, self.postgresql_format = self.FORMATS[part]
-        super().__init__(expression)
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        # Django stores a date in SQLite as ISO text, "2022-10-30": its head is the part (cheaper than strftime).
-        call = Func(*self.source_expressions, Value(1), Value(self.sqlite_length), function="substr")
-        return call.as_sql(compiler, connection, **extra_context)
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        call = Func(*self.source_expressions, Value(self.postgresql_format), function="to_char")
-        return call.as_sql(compiler, connection, **extra_context)
-
-
-def _stats_labels(group_by: str) -> dict[str, str]:
-    if group_by in ("country", "suspected_origin"):
-        return {country.code: country.name for country in countries}
-    enums = {
-        "incident_type": IncidentType,
-        "verification": Verification,
-        "weapon_category": WeaponCategory,
-        "actor_kind": ActorKind,
-    }
-    return dict(enums[group_by].choices) if group_by in enums else {}

@@ -109,14 +109,17 @@ def browser():
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    """After every test that touched the database, every stored record must equal a fresh build: a write
-    path that forgot to rebuild one fails the test that took it. Tests that write around the services on
-    purpose, or make the database unreachable, carry the `no_records_audit` marker."""
+    """After every test that touched the database, every stored record must equal a fresh build, and the
+    rollups and the spatial index a fresh computation: a write path that forgot one fails the test that took
+    it. Tests that write around the services on purpose, or make the database unreachable, carry the
+    `no_records_audit` marker."""
     outcome = yield
     uses_database = {"db", "transactional_db"} & set(item.fixturenames) or item.get_closest_marker("django_db")
     if uses_database and not item.get_closest_marker("no_records_audit"):
-        from incidents import records
+        from incidents import geo, records, rollups
 
         differences = records.audit()
         assert differences == [], f"stored records differ from fresh builds after the test: {differences[:5]}"
+        differences = rollups.audit() + geo.spatial_index_audit()
+        assert differences == [], f"rollups or spatial index differ from the incidents: {differences[:5]}"
     return outcome

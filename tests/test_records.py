@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.urls import reverse
 
-from incidents import records, services
+from incidents import records, rollups, services
 from incidents.api.serializers import IncidentSerializer
 from incidents.importing import import_records
 from incidents.models import IncidentRecord
@@ -159,6 +159,10 @@ def test_audit_records_and_rebuild_records_commands():
     ]
     call_command("rebuild_records", stdout=io.StringIO(), stderr=io.StringIO())
     assert records.audit() == []
+    # The tampered record no longer said what the incident had contributed to the rollups: rebuild them.
+    assert rollups.audit() != []
+    call_command("rebuild_rollups", stdout=io.StringIO(), stderr=io.StringIO())
+    assert rollups.audit() == []
 
 
 def test_rebuild_records_stale_rebuilds_only_missing_old_and_other_codec_records():

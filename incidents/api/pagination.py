@@ -18,6 +18,17 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
             return self.default_limit
         return self._parse(raw, self.limit_query_param, minimum=1, maximum=self.max_limit)
 
+    def paginate_selection(self, request, selection) -> list[tuple[int, int]]:
+        """The (id, version) pairs of the requested page of a `selectors.Selection`, counted and paged by
+        its cheapest ways (the rollups, walking the ids)."""
+        self.request = request
+        self.limit = self.get_limit(request)
+        self.offset = self.get_offset(request)
+        self.count = selection.count()
+        if self.count == 0 or self.offset > self.count:
+            return []
+        return selection.page(self.offset, self.limit, self.count)
+
     def get_offset(self, request) -> int:
         raw = request.query_params.get(self.offset_query_param)
         if raw is None:

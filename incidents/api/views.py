@@ -16,6 +16,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from incidents import exports, geocoding, records, services
+from incidents.aggregates import country_summaries, incident_stats
 from incidents.api.caching import ConditionalGetMixin, collection_etag, expected_version, record_etag
 from incidents.api.exceptions import MergedIncident
 from incidents.api.parsers import StrictJSONParser
@@ -39,6 +40,7 @@ from incidents.api.serializers import (
 from incidents.api.uploads import CSVTextParser, import_options, uploaded_records
 from incidents.duplicates import similar_incidents
 from incidents.filters import (
+    STATS_KEYS,
     ActorFilterSet,
     GeocodeQueryForm,
     IncidentAggregateFilterSet,
@@ -46,18 +48,16 @@ from incidents.filters import (
     IncidentStatsFilterSet,
     RemovalFilterSet,
     SourceFilterSet,
+    StatsKeyForm,
 )
 from incidents.importing import import_records
 from incidents.incident_history import incident_changes
 from incidents.limits import MAX_IMPORT_ROWS
 from incidents.models import Incident
 from incidents.selectors import (
-    STATS_KEYS,
+    Selection,
     actors_visible_to,
     audience_of,
-    country_summaries,
-    incident_stats,
-    incidents_filtered,
     incidents_visible_to,
     merge_of,
     removals_visible_to,
@@ -86,7 +86,6 @@ HOW_TO_CITE = (
     "Arms-diversion incident tracker, incident <id> (uid <uid>, version <version>), <URL of the record>, "
     "accessed <date>. Cite the incident's own sources for the facts they report."
 )
-DEFAULT_ORDERING = ("-occurred_on", "-id")
 
 
 class DomainFilterBackend(DjangoFilterBackend):
@@ -171,8 +170,10 @@ class IncidentViewSet(JsonErrorsMixin, ConditionalGetMixin, RecordResponses, vie
         if self.detail:  # one record by id (read, write, similar, history): the list's filters do not apply
             self.check_object_parameters()
             return queryset
-        incidents = incidents_filtered(self.request.query_params, audience=audience_of(self.request.user))
-        return incidents if "ordering" in self.request.query_params else incidents.order_by(*DEFAULT_ORDERING)
+        return self.selection().ordered()
+
+    def selection(self) -> Selection:
+        return Selection(self.request.query_params, audience=audience_of(self.request.user))
 
     def get_object(self):
         try:
@@ -205,13 +206,13 @@ class IncidentViewSet(JsonErrorsMixin, ConditionalGetMixin, RecordResponses, vie
         return requested_fields(self.request.query_params.get("fields"))
 
     def list(self, request, *args, **kwargs):
-        incidents = self.filter_queryset(self.get_queryset())
+        selection = self.selection()
         audience = audience_of(request.user)
         export_format = request.accepted_renderer.format
         if export_format in (GeoJSONRenderer.format, CSVRenderer.format):
-            return self.export(incidents, export_format, audience)
-        # The page's ids and versions first: sorting and skipping read only keys, then the stored records.
-        pairs = self.paginate_queryset(incidents.values_list("pk", "version"))
+            return self.export(selection.ordered(), export_format, audience)
+        # The page's ids and versions first (sorting and skipping read only keys), then the stored records.
+        pairs = self.paginator.paginate_selection(request, selection)
         return self.page_response(records.stored_json(pairs, audience), self.fields())
 
     def export(self, incidents, export_format: str, audience: str):
@@ -344,26 +345,26 @@ class CountryListView(ConditionalGetMixin, generics.GenericAPIView):
     """Countries with at least one visible incident that matches the filters."""
 
     serializer_class = CountrySerializer
-    queryset = Incident.objects.none()  # the schema's model; the answer comes from `incidents_filtered`
-    filter_backends = [DjangoFilterBackend]  # for the schema; applied by `selectors.incidents_filtered`
+    queryset = Incident.objects.none()  # the schema's model; the answer comes from `selectors.Selection`
+    filter_backends = [DjangoFilterBackend]  # for the schema; applied by `selectors.Selection`
     filterset_class = IncidentAggregateFilterSet
     pagination_class = None
     etag_kind = "countries"
 
     @extend_schema(responses=CountrySerializer(many=True))
     def get(self, request):
-        incidents = incidents_filtered(
+        selection = Selection(
             request.query_params, audience=audience_of(request.user), filterset_class=IncidentAggregateFilterSet
         )
-        return Response(self.get_serializer(country_summaries(incidents), many=True).data)
+        return Response(self.get_serializer(country_summaries(selection), many=True).data)
 
 
 class StatsView(ConditionalGetMixin, generics.GenericAPIView):
     """Aggregates by one key, over the incidents the filters select (cached per data version)."""
 
     serializer_class = StatsSerializer
-    queryset = Incident.objects.none()  # the schema's model; the answer comes from `incidents_filtered`
-    filter_backends = [DjangoFilterBackend]  # for the schema; applied by `selectors.incidents_filtered`
+    queryset = Incident.objects.none()  # the schema's model; the answer comes from `selectors.Selection`
+    filter_backends = [DjangoFilterBackend]  # for the schema; applied by `selectors.Selection`
     filterset_class = IncidentStatsFilterSet
     pagination_class = None
     etag_kind = "stats"
@@ -372,21 +373,27 @@ class StatsView(ConditionalGetMixin, generics.GenericAPIView):
         parameters=[
             OpenApiParameter(
                 "group_by", str, required=True, enum=list(STATS_KEYS), description="the key to aggregate by"
-            )
+            ),
+            OpenApiParameter(
+                "cell",
+                str,
+                pattern=r"^[0-9]{1,2}(\.[0-9]{1,2})?$",
+                description="group_by=grid: the cells' size in degrees, 0.01 to 10 in hundredths (e.g. 0.5)",
+            ),
         ],
         responses=StatsSerializer,
     )
     def get(self, request):
-        group_by = request.query_params.get("group_by")
-        if group_by not in STATS_KEYS:
-            raise ValidationError({"group_by": [f"Choose one of: {', '.join(STATS_KEYS)}."]})
+        key = StatsKeyForm(request.query_params)
+        if not key.is_valid():
+            raise ValidationError(key.errors)
         # The collection ETag names the data version, query and visibility: it keys the cache too.
         stats = cache.get(f"stats:{self.etag}")
         if stats is None:
-            incidents = incidents_filtered(
+            selection = Selection(
                 request.query_params, audience=audience_of(request.user), filterset_class=IncidentStatsFilterSet
             )
-            stats = incident_stats(incidents=incidents, group_by=group_by)
+            stats = incident_stats(selection, key.cleaned_data["group_by"], cell=key.cleaned_data.get("cell"))
             cache.set(f"stats:{self.etag}", stats, timeout=24 * 3600)
         return Response(stats)
 
