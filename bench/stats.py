@@ -1,16 +1,17 @@
 """`stats/` aggregates uncached: what the first request after a write pays (later ones are served from the
-cache keyed by the data version). Prints a markdown table; `bench/run.py` adds it to bench/RESULTS.md.
+cache keyed by the data version), as served (from the rollups where the filters allow) and, for
+comparison, aggregated from the rows. Prints a markdown table; `bench/run.py` adds it to bench/RESULTS.md.
 
     .venv/bin/python bench/stats.py bench/data/incidents-1000000-schema0008.sqlite3
 
 Reads a database of synthetic incidents built by `bench/run.py` (`generate_synthetic`).
 """
 
-import datetime
 import os
 import statistics
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,25 +34,37 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.contrib.auth.models import AnonymousUser
 
-    from incidents.selectors import STATS_KEYS, incident_stats, incidents_visible_to
+    from django.http import QueryDict
 
-    public = incidents_visible_to(AnonymousUser())
-    dates = (datetime.date(2019, 1, 1), datetime.date(2020, 12, 31))
+    from incidents.aggregates import incident_stats, stats_from_rows
+    from incidents.filters import STATS_KEYS
+    from incidents.selectors import PUBLIC, Selection
+
     variants = {
-        "unfiltered": public,
-        "country=SE": public.filter(country="SE"),
-        "2019–2020": public.filter(occurred_on__range=dates),
-        "SE, 2019–2020": public.filter(country="SE", occurred_on__range=dates),
+        "unfiltered": "",
+        "country=SE": "country=SE",
+        "2019–2020": "occurred_after=2019-01-01&occurred_before=2020-12-31",
+        "SE, 2019-03-15–2020-12-31": "country=SE&occurred_after=2019-03-15&occurred_before=2020-12-31",
+        "bbox": "bbox=10,55,20,60",
     }
-    print("| group_by | " + " | ".join(f"{name} ms" for name in variants) + " |")
-    print("|---|" + "---|" * len(variants))
+    columns = [f"{name} ms" for name in variants] + [f"{name} rows ms" for name in list(variants)[:2]]
+    print("| group_by | " + " | ".join(columns) + " |")
+    print("|---|" + "---|" * len(columns))
     for key in STATS_KEYS:
-        cells = [
-            f"{timed(lambda incidents=incidents, key=key: incident_stats(incidents=incidents, group_by=key)):.0f}"
-            for incidents in variants.values()
-        ]
+        options = {"cell": Decimal("0.5")} if key == "grid" else {}
+
+        def served(query: str, key=key, options=options) -> None:
+            incident_stats(Selection(QueryDict(query), audience=PUBLIC), key, **options)
+
+        def from_rows(query: str, key=key) -> None:
+            stats_from_rows(Selection(QueryDict(query), audience=PUBLIC).incidents, key)
+
+        cells = [f"{timed(lambda query=query: served(query)):.0f}" for query in variants.values()]
+        if key != "grid":
+            cells += [f"{timed(lambda query=query: from_rows(query)):.0f}" for query in list(variants.values())[:2]]
+        else:
+            cells += ["–", "–"]
         print(f"| {key} | " + " | ".join(cells) + " |")
 
 

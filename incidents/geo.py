@@ -116,9 +116,10 @@ class CircleRegion:
         first_y, last_y = cell_of(0, micro(south))[1], cell_of(0, micro(north))[1]
         for y in range(first_y, last_y + 1):
             edges = ((y * CELL_MICRO - 90 * MICRO) / MICRO, ((y + 1) * CELL_MICRO - 90 * MICRO) / MICRO)
-            reach = min(self._reach_at(latitude, inner) for latitude in edges)
-            if reach is None:
+            reaches = [self._reach_at(latitude, inner) for latitude in edges]
+            if None in reaches:  # the circle does not span this row of cells
                 continue
+            reach = min(reaches)
             xs = _inner_range(micro(self.lon - reach) + 180 * MICRO, micro(self.lon + reach) + 180 * MICRO)
             if xs:
                 bands.append((*xs, y, y))

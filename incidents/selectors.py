@@ -6,8 +6,8 @@ import functools
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import QueryDict
 from django.db.models import Case, Exists, F, Max, OuterRef, Q, QuerySet, Value, When
+from django.http import QueryDict
 
 from incidents import geo, records, rollups
 from incidents.choices import (

@@ -14,8 +14,8 @@ from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
-from incidents.models import Actor, DataVersion, Incident, Source, Tag
 from incidents.aggregates import stats_from_rows
+from incidents.models import Actor, DataVersion, Incident, Source, Tag
 from incidents.selectors import incidents_filtered, incidents_visible_to
 from incidents.shapes import EDITOR, PUBLIC
 

@@ -426,6 +426,13 @@ class StatsRowSerializer(serializers.Serializer):
     incidents = serializers.IntegerField()
     weapons = serializers.IntegerField()
     weapons_approximate = serializers.IntegerField(help_text=WEAPONS_APPROXIMATE_HELP)
+    center = serializers.ListField(
+        child=serializers.FloatField(),
+        min_length=2,
+        max_length=2,
+        required=False,
+        help_text="group_by=grid: [lon, lat], the mean position of the cell's incidents",
+    )
 
 
 class StatsTotalSerializer(serializers.Serializer):
@@ -433,6 +440,9 @@ class StatsTotalSerializer(serializers.Serializer):
     weapons = serializers.IntegerField()
     weapons_approximate = serializers.IntegerField(help_text=WEAPONS_APPROXIMATE_HELP)
     imprecise = serializers.IntegerField(required=False, help_text="group_by=month: year-precise incidents")
+    unlocated = serializers.IntegerField(
+        required=False, help_text="group_by=grid: selected incidents without coordinates (in no cell)"
+    )
 
 
 class StatsSerializer(serializers.Serializer):
