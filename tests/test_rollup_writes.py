@@ -38,10 +38,14 @@ def test_the_spatial_index_is_kept_by_the_database():
 
 
 def test_create_move_unpublish_delete(editor_user):
-    incident = make_incident(editor_user, published=True, country="SE", latitude=Decimal("59.33"), longitude=Decimal("18.07"))
+    incident = make_incident(
+        editor_user, published=True, country="SE", latitude=Decimal("59.33"), longitude=Decimal("18.07")
+    )
     assert public_count("country=SE") == 1 == public_count("lat=59.33&lon=18.07&radius_km=1")
     services.incident_update(
-        incident=incident, user=editor_user, data={"latitude": Decimal("55.6"), "longitude": Decimal("12.5"), "country": "DK"}
+        incident=incident,
+        user=editor_user,
+        data={"latitude": Decimal("55.6"), "longitude": Decimal("12.5"), "country": "DK"},
     )
     assert_clean()
     assert (public_count("country=SE"), public_count("lat=59.33&lon=18.07&radius_km=1")) == (0, 0)
