@@ -70,6 +70,11 @@ def queries(detail_id: int) -> list[Query]:
     dated = "occurred_on BETWEEN '2019-01-01' AND '2020-12-31' AND "
     by_country_dated = by_country.replace("WHERE ", "WHERE " + dated)
     by_month_se = by_month.replace("WHERE ", "WHERE country = 'SE' AND ")
+    grid = (  # Datasette's side: the same cells from the rows (it has no rollup); no centres
+        "SELECT CAST((longitude + 180) / 0.5 AS INTEGER) AS x, CAST((latitude + 90) / 0.5 AS INTEGER) AS y, "
+        "count(*), sum(weapons_total) FROM incidents_incident "
+        f"WHERE {PUBLISHED} AND latitude BETWEEN 34 AND 72 AND longitude BETWEEN -25 AND 45 GROUP BY 1, 2"
+    )
     return [
         Query(
             "filtered list (country + dates)",
@@ -117,6 +122,12 @@ def queries(detail_id: int) -> list[Query]:
             "/api/v1/stats/?group_by=month&country=SE",
             sql_url + urllib.request.quote(by_month_se),
             by_month_se,
+        ),
+        Query(
+            "grid over Europe (cell 0.5)",
+            "/api/v1/stats/?group_by=grid&cell=0.5&bbox=-25,34,45,72",
+            sql_url + urllib.request.quote(grid),
+            grid,
         ),
         Query(
             "filtered list, fields=id,title",
