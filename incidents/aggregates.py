@@ -217,20 +217,23 @@ def grid_stats(selection: Selection, cell: Decimal) -> tuple[dict, list[dict]]:
     region = geo.region_of(selection.cleaned)
     located_incidents = selection.incidents.filter(latitude__isnull=False, longitude__isnull=False)
     if selection.filters <= {"bbox", "status"}:
-        cells = GridCell.objects.filter(status__in=statuses).order_by()
+        # the coarsest level whose cells tile the requested ones: a coarse map reads few rows
+        level = max(level for level in geo.GRID_LEVELS if fine_per_cell % 10**level == 0)
+        cells = GridCell.objects.filter(status__in=statuses, level=level).order_by()
         extra: list[tuple] = []
         if region is not None:
-            bands = region.inner_cells()
+            bands = region.inner_cells(level)
             if not bands:
                 cells, extra = GridCell.objects.none(), _points(located_incidents)
             else:
                 (first_x, last_x, first_y, last_y), *_ = bands
-                cells = rollups.cells(statuses, (first_x, last_x), (first_y, last_y))
-                border = located_incidents.filter(geo.WithinBoxes(geo.border_boxes(region, bands)))
-                inside = rollups.inner_test(bands)
+                cells = rollups.cells(statuses, (first_x, last_x), (first_y, last_y), level)
+                fine_bands = geo.in_fine_cells(bands, level)
+                border = located_incidents.filter(geo.WithinBoxes(geo.border_boxes(region, fine_bands)))
+                inside = rollups.inner_test(fine_bands)
                 extra = [point for point in _points(border) if not inside(*geo.cell_of(point[3], point[4]))]
         sums = {name: Sum(name) for name in rollups.CELL_SUMS}
-        rows = _coarse(cells, fine_per_cell, sums) + _coarse_points(extra, fine_per_cell)
+        rows = _coarse(cells, fine_per_cell // 10**level, sums, level) + _coarse_points(extra, fine_per_cell)
     else:
         rows = _coarse(_with_cells(located_incidents), fine_per_cell, CELL_SUMS_OF_ROWS)
     grid = _merged_cells(rows, cell)
@@ -238,9 +241,20 @@ def grid_stats(selection: Selection, cell: Decimal) -> tuple[dict, list[dict]]:
     if region is not None:
         total = {**located, "unlocated": 0}
     else:
-        everything = _weapons_counted(selection.incidents.aggregate(incidents=Count("id"), **INCIDENT_WEAPONS))
+        everything = _totals(selection)
         total = {**everything, "unlocated": everything["incidents"] - located["incidents"]}
     return total, grid
+
+
+def _totals(selection: Selection) -> dict:
+    """How many incidents and weapons the selection holds: from the rollups where they can tell."""
+    split = selection.rollup_scope()
+    if split is None:
+        return _weapons_counted(selection.incidents.aggregate(incidents=Count("id"), **INCIDENT_WEAPONS))
+    scope, edges = split
+    parts = [rollups.totals(scope)]
+    parts += [_weapons_counted(edge.incidents.aggregate(incidents=Count("id"), **INCIDENT_WEAPONS)) for edge in edges]
+    return {name: sum(part[name] for part in parts) for name in SUM_NAMES}
 
 
 def _with_cells(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
@@ -261,14 +275,15 @@ CELL_SUMS_OF_ROWS = {
 }
 
 
-def _coarse(fine: QuerySet, per_cell: int, sums: dict) -> list[tuple]:
-    """Fine cells (x, y from 180°W and 90°S) summed into cells of `per_cell` fine cells, numbered from 0°:
+def _coarse(fine: QuerySet, per_cell: int, sums: dict, level: int = 0) -> list[tuple]:
+    """A level's cells (x, y from 180°W and 90°S) summed into cells of `per_cell` of them, numbered from 0°:
     floor division written for SQL's truncating one (the numerator is kept positive)."""
-    lift = -(-18_000 // per_cell) + 1  # whole coarse cells that make every numerator positive
+    per_degree = geo.CELLS_PER_DEGREE // 10**level
+    lift = -(-180 * per_degree // per_cell) + 1  # whole coarse cells that make every numerator positive
     rows = (
         fine.annotate(
-            cx=(F("x") + (lift * per_cell - 180 * geo.CELLS_PER_DEGREE)) / per_cell - lift,
-            cy=(F("y") + (lift * per_cell - 90 * geo.CELLS_PER_DEGREE)) / per_cell - lift,
+            cx=(F("x") + (lift * per_cell - 180 * per_degree)) / per_cell - lift,
+            cy=(F("y") + (lift * per_cell - 90 * per_degree)) / per_cell - lift,
         )
         .values("cx", "cy")
         .annotate(**sums)

@@ -16,8 +16,9 @@ from django.db.models.lookups import LessThanOrEqual
 
 EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)
 MICRO = 1_000_000  # coordinates are kept to six decimals: in millionths of a degree they are integers
-CELLS_PER_DEGREE = 100  # the grid rollup's cells are 0.01° square
+CELLS_PER_DEGREE = 100  # the grid rollup's finest cells (level 0) are 0.01° square
 CELL_MICRO = MICRO // CELLS_PER_DEGREE
+GRID_LEVELS = (0, 1, 2)  # cells of 0.01°, 0.1° and 1°: level L's cell is 10**L fine cells wide
 # How far inside a region a cell must lie to count as wholly inside it: the exact SQL tests and these
 # computations round differently in the last bits, never by a metre or a millionth of a degree.
 MARGIN_KM = 0.001
@@ -39,9 +40,10 @@ def micro(degrees: float) -> int:
     return round(degrees * MICRO)
 
 
-def cell_of(longitude_micro: int, latitude_micro: int) -> tuple[int, int]:
-    """The 0.01° cell of a point, numbered from 180°W and 90°S (so never negative)."""
-    return (longitude_micro + 180 * MICRO) // CELL_MICRO, (latitude_micro + 90 * MICRO) // CELL_MICRO
+def cell_of(longitude_micro: int, latitude_micro: int, level: int = 0) -> tuple[int, int]:
+    """The cell of a point at a grid level (0.01° at level 0), numbered from 180°W and 90°S (never negative)."""
+    size = CELL_MICRO * 10**level
+    return (longitude_micro + 180 * MICRO) // size, (latitude_micro + 90 * MICRO) // size
 
 
 # A box in degrees: (min_lon, min_lat, max_lon, max_lat), GeoJSON's order, as the `bbox` filter takes it.
@@ -62,11 +64,13 @@ class BoxRegion:
         """The exact test, as arguments of `QuerySet.filter`."""
         return [_in_boxes(self.boxes())]
 
-    def inner_cells(self) -> list[tuple[int, int, int, int]] | None:
-        """The cells wholly inside, as (first x, last x, first y, last y) bands: here one rectangle."""
+    def inner_cells(self, level: int = 0) -> list[tuple[int, int, int, int]] | None:
+        """The cells of a grid level wholly inside, as (first x, last x, first y, last y) bands: here one
+        rectangle."""
         min_lon, min_lat, max_lon, max_lat = (micro(value) for value in self.box)
-        xs = _inner_range(min_lon + 180 * MICRO, max_lon + 180 * MICRO)
-        ys = _inner_range(min_lat + 90 * MICRO, max_lat + 90 * MICRO)
+        size = CELL_MICRO * 10**level
+        xs = _inner_range(min_lon + 180 * MICRO, max_lon + 180 * MICRO, size)
+        ys = _inner_range(min_lat + 90 * MICRO, max_lat + 90 * MICRO, size)
         return [(*xs, *ys)] if xs and ys else []
 
 
@@ -144,11 +148,21 @@ def _in_boxes(boxes: list[Box]) -> Q:
     return found
 
 
-def _inner_range(low_micro: int, high_micro: int) -> tuple[int, int] | None:
-    """The cells [first, last] lying wholly (by a margin) within [low, high], in shifted micro-degrees."""
-    first = -(-(low_micro + MARGIN_MICRO) // CELL_MICRO)  # ceiling
-    last = (high_micro - MARGIN_MICRO) // CELL_MICRO - 1
+def _inner_range(low_micro: int, high_micro: int, size: int = CELL_MICRO) -> tuple[int, int] | None:
+    """The cells of `size` [first, last] lying wholly (by a margin) within [low, high], in shifted
+    micro-degrees."""
+    first = -(-(low_micro + MARGIN_MICRO) // size)  # ceiling
+    last = (high_micro - MARGIN_MICRO) // size - 1
     return (first, last) if first <= last else None
+
+
+def in_fine_cells(bands: list[tuple[int, int, int, int]], level: int) -> list[tuple[int, int, int, int]]:
+    """Bands of a grid level's cells, in level 0's cells (which `border_boxes` and `inner_test` read)."""
+    factor = 10**level
+    return [
+        (first_x * factor, (last_x + 1) * factor - 1, first_y * factor, (last_y + 1) * factor - 1)
+        for first_x, last_x, first_y, last_y in bands
+    ]
 
 
 def border_boxes(region, bands: list[tuple[int, int, int, int]]) -> list[Box]:

@@ -438,6 +438,8 @@ class Rollup(models.Model):
         SUSPECTED_ORIGIN = 2, "suspected origin"
         ACTOR_KIND = 3, "actor kind"
         PLACE_AND_TIME = 4, "incident by country and month"  # incident rows without type and verification
+        INCIDENT_TYPE = 5, "incident type"  # by country and month, `key` the type: stats by type in few rows
+        VERIFICATION = 6, "verification"  # likewise, `key` the verification state
 
     kind = models.PositiveSmallIntegerField("kind", choices=Kind.choices)
     status = models.CharField("status", max_length=16, choices=Status.choices)
@@ -467,11 +469,13 @@ class Rollup(models.Model):
 
 
 class GridCell(models.Model):
-    """How many incidents, and weapons, lie in one cell of 0.01° (by status): the spatial rollup that map
-    grids and the counts of `bbox` and radius pages read (`incidents.rollups`). `x` and `y` number the
-    cells from 180°W and 90°S; the coordinate sums, in millionths of a degree, give each cell's centre."""
+    """How many incidents, and weapons, lie in one cell (by status): the spatial rollup that map grids and
+    the counts of `bbox` and radius pages read (`incidents.rollups`). Cells are 0.01° at level 0, 0.1° at
+    level 1 and 1° at level 2, so that a coarse map reads few rows. `x` and `y` number a level's cells from
+    180°W and 90°S; the coordinate sums, in millionths of a degree, give each cell's centre."""
 
     status = models.CharField("status", max_length=16, choices=Status.choices)
+    level = models.PositiveSmallIntegerField("level", default=0, help_text="0: 0.01°, 1: 0.1°, 2: 1° cells")
     x = models.PositiveIntegerField("x")
     y = models.PositiveIntegerField("y")
     incidents = models.IntegerField("incidents")  # no CHECK: an upsert adds negative differences
@@ -483,10 +487,10 @@ class GridCell(models.Model):
     class Meta:
         verbose_name = "grid cell"
         verbose_name_plural = "grid cells"
-        constraints = [models.UniqueConstraint(fields=["status", "x", "y"], name="grid_cell_position")]
+        constraints = [models.UniqueConstraint(fields=["status", "level", "x", "y"], name="grid_cell_position")]
 
     def __str__(self) -> str:
-        return f"grid cell {self.x},{self.y} ({self.status})"
+        return f"grid cell {self.x},{self.y} at level {self.level} ({self.status})"
 
 
 class GeocodeCache(models.Model):

@@ -24,7 +24,7 @@ from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
 from incidents.choices import ActorKind, DatePrecision, QuantityPrecision
-from incidents.geo import CELL_MICRO, MICRO, cell_of, micro
+from incidents.geo import CELL_MICRO, GRID_LEVELS, MICRO, cell_of, micro
 from incidents.models import GridCell, Incident, IncidentActor, IncidentRecord, Rollup, WeaponItem
 
 KIND = Rollup.Kind
@@ -32,7 +32,7 @@ KIND = Rollup.Kind
 # The tables, their key columns and their summed columns.
 ROLLUP_KEYS = ("kind", "status", "country", "period", "incident_type", "verification", "key")
 ROLLUP_SUMS = ("incidents", "weapons", "weapons_approximate")
-CELL_KEYS = ("status", "x", "y")
+CELL_KEYS = ("status", "level", "x", "y")
 CELL_SUMS = ("incidents", "weapons", "weapons_approximate", "longitude_sum", "latitude_sum")
 TABLES = {
     "rollup": (Rollup._meta.db_table, ROLLUP_KEYS, ROLLUP_SUMS),
@@ -65,6 +65,8 @@ def contribution(record: dict) -> dict[tuple, tuple]:
     found = {
         ("rollup", KIND.INCIDENT, status, country, when, record["incident_type"], record["verification"], ""): own,
         ("rollup", KIND.PLACE_AND_TIME, status, country, when, "", "", ""): own,
+        ("rollup", KIND.INCIDENT_TYPE, status, country, when, "", "", record["incident_type"]): own,
+        ("rollup", KIND.VERIFICATION, status, country, when, "", "", record["verification"]): own,
     }
 
     def under(kind: int, sums: dict[str, list[int]], without: tuple) -> None:
@@ -84,7 +86,9 @@ def contribution(record: dict) -> dict[tuple, tuple]:
     under(KIND.ACTOR_KIND, {actor["kind"]: [total, approximate] for actor in record["actors"]}, own)
     if record["latitude"] is not None and record["longitude"] is not None:
         longitude, latitude = micro(record["longitude"]), micro(record["latitude"])
-        found[("cell", status, *cell_of(longitude, latitude))] = (1, total, approximate, longitude, latitude)
+        for level in GRID_LEVELS:
+            cell = cell_of(longitude, latitude, level)
+            found[("cell", status, level, *cell)] = (1, total, approximate, longitude, latitude)
     return found
 
 
@@ -175,6 +179,8 @@ def fresh() -> dict[tuple, tuple]:
     incidents = Incident.objects.order_by().annotate(period=_period())
     add(KIND.INCIDENT, incidents.values(*incident_dims, "incident_type", "verification").annotate(**own), key="")
     add(KIND.PLACE_AND_TIME, incidents.values(*incident_dims).annotate(**own), key="")
+    for kind, name in ((KIND.INCIDENT_TYPE, "incident_type"), (KIND.VERIFICATION, "verification")):
+        add(kind, incidents.values(*incident_dims, key=F(name)).annotate(**own))
     # Multi-valued keys: one row per incident and key first (an incident counts once under each key it has).
     weapons = WeaponItem.objects.order_by().annotate(
         status=F("incident__status"), country=F("incident__country"), period=_period("incident__")
@@ -201,13 +207,15 @@ def fresh() -> dict[tuple, tuple]:
 
     longitude = Cast(Round(F("longitude") * MICRO), BigIntegerField())
     latitude = Cast(Round(F("latitude") * MICRO), BigIntegerField())
-    located = incidents.filter(latitude__isnull=False, longitude__isnull=False).annotate(
-        x=(longitude + 180 * MICRO) / CELL_MICRO, y=(latitude + 90 * MICRO) / CELL_MICRO
-    )
-    for row in located.values("status", "x", "y").annotate(
-        **own, longitude_sum=Sum(longitude), latitude_sum=Sum(latitude)
-    ):
-        found[("cell", row["status"], row["x"], row["y"])] = tuple(row[name] or 0 for name in CELL_SUMS)
+    for level in GRID_LEVELS:
+        size = CELL_MICRO * 10**level
+        located = incidents.filter(latitude__isnull=False, longitude__isnull=False).annotate(
+            x=(longitude + 180 * MICRO) / size, y=(latitude + 90 * MICRO) / size
+        )
+        for row in located.values("status", "x", "y").annotate(
+            **own, longitude_sum=Sum(longitude), latitude_sum=Sum(latitude)
+        ):
+            found[("cell", row["status"], level, row["x"], row["y"])] = tuple(row[name] or 0 for name in CELL_SUMS)
     return found
 
 
@@ -272,10 +280,14 @@ class Scope:
     incident_types: tuple[str, ...] | None = None
     verifications: tuple[str, ...] | None = None
 
-    def incident_rows(self, group_by: str | None = None) -> QuerySet[Rollup]:
-        """The incident rows: by country and month only where neither the filters nor `group_by` need more."""
-        detailed = {self.incident_types, self.verifications} != {None} or group_by in ("incident_type", "verification")
-        return self.rows(KIND.INCIDENT if detailed else KIND.PLACE_AND_TIME)
+    @property
+    def detailed(self) -> bool:
+        """Whether the filters name incident types or verification states (read from the incident rows)."""
+        return {self.incident_types, self.verifications} != {None}
+
+    def incident_rows(self) -> QuerySet[Rollup]:
+        """The incident rows: by country and month only, unless the filters need types or verifications."""
+        return self.rows(KIND.INCIDENT if self.detailed else KIND.PLACE_AND_TIME)
 
     def rows(self, kind: int) -> QuerySet[Rollup]:
         rows = Rollup.objects.filter(kind=kind, status__in=self.statuses)
@@ -307,19 +319,25 @@ MULTI_VALUED = {
     "suspected_origin": KIND.SUSPECTED_ORIGIN,
     "actor_kind": KIND.ACTOR_KIND,
 }
+SINGLE_VALUED = {"incident_type": KIND.INCIDENT_TYPE, "verification": KIND.VERIFICATION}
 
 
 def count(scope: Scope) -> int:
     return scope.incident_rows().aggregate(incidents=Sum("incidents"))["incidents"] or 0
 
 
+def totals(scope: Scope) -> dict:
+    return {name: value or 0 for name, value in scope.incident_rows().aggregate(**SUMS).items()}
+
+
 def stats(scope: Scope, group_by: str) -> tuple[dict, list[dict]]:
     """`stats/`'s total and rows ({key, incidents, weapons, weapons_approximate}) from the rollups; keys as
     the rows' own aggregate writes them (`selectors.incident_stats`)."""
-    total = {name: value or 0 for name, value in scope.incident_rows().aggregate(**SUMS).items()}
-    incident_rows = scope.incident_rows(group_by)
-    if group_by in MULTI_VALUED:
-        rows = scope.rows(MULTI_VALUED[group_by]).values(group=F("key")).annotate(**SUMS)
+    total = totals(scope)
+    incident_rows = scope.incident_rows()
+    keyed = MULTI_VALUED.get(group_by) or (None if scope.detailed else SINGLE_VALUED.get(group_by))
+    if keyed is not None:  # rows of their own, `key` the value
+        rows = scope.rows(keyed).values(group=F("key")).annotate(**SUMS)
         return total, [_row(row["group"] or None, row) for row in rows]
     if group_by == "month":
         imprecise = incident_rows.annotate(month=Mod("period", 100)).filter(month=0)
@@ -341,8 +359,10 @@ def _month(period: int) -> str:
     return f"{period // 100:04d}-{period % 100:02d}"
 
 
-def cells(statuses: tuple[str, ...], x_range: tuple[int, int], y_range: tuple[int, int]) -> QuerySet[GridCell]:
-    return GridCell.objects.filter(status__in=statuses, x__range=x_range, y__range=y_range).order_by()
+def cells(
+    statuses: tuple[str, ...], x_range: tuple[int, int], y_range: tuple[int, int], level: int = 0
+) -> QuerySet[GridCell]:
+    return GridCell.objects.filter(status__in=statuses, level=level, x__range=x_range, y__range=y_range).order_by()
 
 
 def count_in_bands(statuses: tuple[str, ...], bands: list[tuple[int, int, int, int]]) -> int:

@@ -151,6 +151,9 @@ def destination(lat: float, lon: float, bearing: float, km: float) -> tuple[floa
         ("bbox=-10,35,40,70", "0.5"),
         ("bbox=10.005,55.005,20.335,60.015", "0.01"),
         ("bbox=10,55,20,60", "1"),
+        ("bbox=10.05,55.05,20.35,60.15", "0.3"),
+        ("bbox=-24.5,34.5,44.5,71.5", "2"),
+        ("bbox=-25,34,45,72", "0.5"),
         ("country=SE", "0.25"),
         ("lat=59.33&lon=18.07&radius_km=200", "0.5"),
     ],
@@ -212,11 +215,13 @@ def test_unfiltered_stats_never_read_the_incidents_or_their_weapons(world, key):
     assert not any(table in query["sql"] for query in queries.captured_queries for table in tables)
 
 
-def test_a_map_grid_over_a_box_reads_the_incidents_of_its_border_only(world):
+def test_a_map_grid_over_a_box_reads_its_coarsest_cells_and_the_incidents_of_its_border_only(world):
     with CaptureQueriesContext(connection) as queries:
         grid_stats(Selection(QueryDict("bbox=-10,35,40,70"), audience=PUBLIC), Decimal("0.5"))
     reads = [query["sql"] for query in queries.captured_queries if "incidents_incident" in query["sql"]]
     assert reads and all(("incident_location" in sql or "<@ box" in sql) for sql in reads)
+    cells = [query["sql"] for query in queries.captured_queries if "incidents_gridcell" in query["sql"]]
+    assert cells and all('"level" = 1' in sql for sql in cells)  # 0.1° cells tile 0.5° ones: 100× fewer rows
 
 
 def test_a_dense_page_in_id_order_walks_the_ids(world):
