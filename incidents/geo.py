@@ -9,6 +9,7 @@ only narrows the candidates and the exact test decides.
 
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import BooleanField, F, FloatField, Func, Q, QuerySet
@@ -19,10 +20,9 @@ MICRO = 1_000_000  # coordinates are kept to six decimals: in millionths of a de
 CELLS_PER_DEGREE = 100  # the grid rollup's finest cells (level 0) are 0.01° square
 CELL_MICRO = MICRO // CELLS_PER_DEGREE
 GRID_LEVELS = (0, 1, 2)  # cells of 0.01°, 0.1° and 1°: level L's cell is 10**L fine cells wide
-# How far inside a region a cell must lie to count as wholly inside it: the exact SQL tests and these
-# computations round differently in the last bits, never by a metre or a millionth of a degree.
+# How far inside a circle a cell must lie to count as wholly inside it: the SQL distance and this module's
+# trigonometry round differently in the last bits, never by a metre.
 MARGIN_KM = 0.001
-MARGIN_MICRO = 1
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -67,10 +67,10 @@ class BoxRegion:
     def inner_cells(self, level: int = 0) -> list[tuple[int, int, int, int]] | None:
         """The cells of a grid level wholly inside, as (first x, last x, first y, last y) bands: here one
         rectangle."""
-        min_lon, min_lat, max_lon, max_lat = (micro(value) for value in self.box)
+        min_lon, min_lat, max_lon, max_lat = self.box
         size = CELL_MICRO * 10**level
-        xs = _inner_range(min_lon + 180 * MICRO, max_lon + 180 * MICRO, size)
-        ys = _inner_range(min_lat + 90 * MICRO, max_lat + 90 * MICRO, size)
+        xs = _inner_range(min_lon, max_lon, 180, size)
+        ys = _inner_range(min_lat, max_lat, 90, size)
         return [(*xs, *ys)] if xs and ys else []
 
 
@@ -124,7 +124,7 @@ class CircleRegion:
             if None in reaches:  # the circle does not span this row of cells
                 continue
             reach = min(reaches)
-            xs = _inner_range(micro(self.lon - reach) + 180 * MICRO, micro(self.lon + reach) + 180 * MICRO)
+            xs = _inner_range(self.lon - reach, self.lon + reach, 180)
             if xs:
                 bands.append((*xs, y, y))
         return bands
@@ -148,11 +148,14 @@ def _in_boxes(boxes: list[Box]) -> Q:
     return found
 
 
-def _inner_range(low_micro: int, high_micro: int, size: int = CELL_MICRO) -> tuple[int, int] | None:
-    """The cells of `size` [first, last] lying wholly (by a margin) within [low, high], in shifted
-    micro-degrees."""
-    first = -(-(low_micro + MARGIN_MICRO) // size)  # ceiling
-    last = (high_micro - MARGIN_MICRO) // size - 1
+def _inner_range(low: float, high: float, offset: int, size: int = CELL_MICRO) -> tuple[int, int] | None:
+    """The cells of `size` micro-degrees [first, last] (numbered from `offset`° west or south) whose every
+    six-decimal point lies within [low, high] degrees. Computed on the bounds' exact binary values: a
+    coordinate inside them exactly is inside them in the database's float comparison too (rounding is
+    monotonic)."""
+    low_micro, high_micro = (Decimal(low) + offset) * MICRO, (Decimal(high) + offset) * MICRO
+    first = math.ceil(low_micro / size)
+    last = math.floor((high_micro + 1) / size) - 1  # a cell's last point is one millionth before the next
     return (first, last) if first <= last else None
 
 

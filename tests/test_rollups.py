@@ -115,6 +115,7 @@ def test_region_counts_hold_for_points_on_and_beside_every_edge(world):
     corner, and a few metres either side of a circle all round it: counted where the rows count them."""
     points = [(59.33, 18.07), (59.34, 18.08), (59.333, 18.077), (59.336, 18.078), (59.336, 18.0749)]
     points += [(59.345, 18.085), (59.345001, 18.08), (59.335, 18.075), (59.334999, 18.075001)]
+    points += [(59.330001, 18.070001), (59.339999, 18.079999), (59.34, 18.07), (59.33, 18.079999)]
     for bearing in range(0, 360, 15):
         for distance in (4.995, 5.005):
             points.append(destination(59.33, 18.07, bearing, distance))
@@ -124,6 +125,9 @@ def test_region_counts_hold_for_points_on_and_beside_every_edge(world):
         "bbox=18.07,59.33,18.08,59.34",
         "bbox=18.075,59.335,18.085,59.345",
         "bbox=18.0750005,59.3349995,18.0849995,59.3450005",
+        "bbox=18.0700010000001,59.3300009999999,18.0849999999999,59.3450000000001",
+        "bbox=18.07,59.33,18.079999,59.339999",
+        "bbox=18.07,59.33,18.079998,59.339998",
         "lat=59.33&lon=18.07&radius_km=5",
         "lat=59.33&lon=18.07&radius_km=4.99",
     ]:
