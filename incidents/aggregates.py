@@ -229,7 +229,7 @@ def grid_stats(selection: Selection, cell: Decimal) -> tuple[dict, list[dict]]:
                 (first_x, last_x, first_y, last_y), *_ = bands
                 cells = rollups.cells(statuses, (first_x, last_x), (first_y, last_y), level)
                 fine_bands = geo.in_fine_cells(bands, level)
-                border = located_incidents.filter(geo.WithinBoxes(geo.border_boxes(region, fine_bands)))
+                border = selection.in_border(region, fine_bands)
                 inside = rollups.inner_test(fine_bands)
                 extra = [point for point in _points(border) if not inside(*geo.cell_of(point[3], point[4]))]
         sums = {name: Sum(name) for name in rollups.CELL_SUMS}

@@ -162,16 +162,20 @@ class Selection:
         bands = region.inner_cells()
         if bands is None:
             return None
-        statuses = self.statuses()
         inside = rollups.inner_test(bands)
-        border = incidents_visible(self.audience).filter(status__in=statuses)
-        border = border.filter(geo.WithinBoxes(geo.border_boxes(region, bands)), *region.exact())
         border_ids = {
             pk
-            for pk, latitude, longitude in border.values_list("pk", "latitude", "longitude")
+            for pk, latitude, longitude in self.in_border(region, bands).values_list("pk", "latitude", "longitude")
             if not inside(*geo.cell_of(geo.micro(longitude), geo.micro(latitude)))
         }
-        return rollups.count_in_bands(statuses, bands) + len(border_ids)
+        return rollups.count_in_bands(self.statuses(), bands) + len(border_ids)
+
+    def in_border(self, region, bands: list[tuple[int, int, int, int]]) -> QuerySet[Incident]:
+        """The selected incidents of a `bbox` or radius alone that may lie outside the 0.01° cells of `bands`
+        (candidates: the caller skips those inside them). Found by the spatial index over the border alone:
+        the selection's own queryset would also ask it for the whole region."""
+        incidents = incidents_visible(self.audience).filter(status__in=self.statuses())
+        return incidents.filter(geo.WithinBoxes(geo.border_boxes(region, bands)), *region.exact())
 
     def page(self, offset: int, limit: int, count: int) -> list[tuple[int, int]]:
         """The (id, version) pairs of one page. Ordered by id, a page of many matches is found by walking the
