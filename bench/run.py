@@ -488,9 +488,10 @@ def table(size: int, rows: list[dict], export: dict, written: dict | None = None
         errors = tracker["errors"] + datasette["errors"] + latency["errors"] + other["errors"]
         if errors:
             same += f" (errors: {errors})"
-        ratio = tracker["rps"] / datasette["rps"]
+        # Datasette may answer no request at all within the run (a query slower than its duration)
+        ratio = f"{tracker['rps'] / datasette['rps']:.2f}×" if datasette["rps"] else "∞ (Datasette: none in the run)"
         lines.append(
-            f"| {row['query']} | {tracker['rps']:.0f} | {datasette['rps']:.0f} | {ratio:.2f}× "
+            f"| {row['query']} | {tracker['rps']:.0f} | {datasette['rps']:.0f} | {ratio} "
             f"| {latency['p50_ms']:.1f} / {latency['p95_ms']:.1f} | {other['p50_ms']:.1f} / {other['p95_ms']:.1f} "
             f"| {row['raw_ms']:.2f} | {overhead:.1f} "
             f"| {row['tracker_cold_ms']:.0f} / {max(latency['max_ms'], tracker['max_ms']):.0f} | {same} |"
