@@ -6,17 +6,18 @@ import re
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import csrf_protect_m
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from incidents import services, shapes
+from incidents import releases, services, shapes
 from incidents.duplicates import LIKELY_DUPLICATE, similar_incidents
-from incidents.models import Actor, Citation, Incident, IncidentActor, Source, Tag, WeaponItem
+from incidents.models import Actor, Citation, Incident, IncidentActor, Release, Source, Tag, WeaponItem
 
 
 def _first_message(error: ValidationError) -> str:
@@ -465,3 +466,89 @@ class TagAdmin(ServiceSavedAdmin):
     search_fields = ["slug"]
     list_display = ["slug"]
     fields = [*shapes.TAG_FIELDS]
+
+
+@admin.register(Release)
+class ReleaseAdmin(admin.ModelAdmin):
+    """Dataset releases: read-only once made; "Make a release" writes the next one (as `make_release`)."""
+
+    list_display = ["version", "created_at", "created_by", "incidents", "added", "changed", "removed"]
+    readonly_fields = ["version", "created_at", "created_by", "data_as_of", "incidents", "sha256", "file_links"]
+    fields = readonly_fields + ["changes"]
+    change_list_template = "admin/incidents/release/change_list.html"
+
+    def has_add_permission(self, request):
+        return False  # made by the "Make a release" button, never by a form
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a release, once cited, must stay
+
+    @admin.display(description="added")
+    def added(self, release):
+        return len(release.changes["added"])
+
+    @admin.display(description="changed")
+    def changed(self, release):
+        return len(release.changes["changed"])
+
+    @admin.display(description="removed")
+    def removed(self, release):
+        return len(release.changes["removed"])
+
+    @admin.display(description="files")
+    def file_links(self, release):
+        return format_html_join(
+            format_html("<br>"),
+            '<a href="{}">{}</a> ({} bytes, SHA-256 {})',
+            (
+                (
+                    reverse("release-file", args=[release.version, entry["name"]]),
+                    entry["name"],
+                    entry["bytes"],
+                    entry["sha256"],
+                )
+                for entry in release.files
+            ),
+        )
+
+    def get_urls(self):
+        make = self.admin_site.admin_view(self.make_view)
+        return [path("make/", make, name="incidents_release_make"), *super().get_urls()]
+
+    def may_make(self, request) -> bool:
+        return request.user.has_perm("incidents.add_release")
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {**(extra_context or {}), "may_make": self.may_make(request)})
+
+    @csrf_protect_m
+    def make_view(self, request):
+        """GET: what a release is, and a button; POST: make it."""
+        if not self.may_make(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            try:
+                release = releases.make(user=request.user)
+            except releases.ReleaseError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                changes = release.changes
+                self.message_user(
+                    request,
+                    f"Release {release.version} made: {release.incidents} incidents; {len(changes['added'])} added, "
+                    f"{len(changes['changed'])} changed, {len(changes['removed'])} removed since the previous release.",
+                    messages.SUCCESS,
+                )
+            return redirect("admin:incidents_release_changelist")
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET", "POST"])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Make a dataset release",
+            "opts": self.model._meta,
+            "latest": releases.latest(),
+        }
+        return TemplateResponse(request, "admin/incidents/release/make.html", context)

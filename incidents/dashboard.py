@@ -5,13 +5,15 @@ so the page is also a worked example for dashboard builders."""
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.generic import TemplateView
 
+from incidents import releases
+
 
 class DashboardView(TemplateView):
     template_name = "dashboard/dashboard.html"
     embed = False
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "embed": self.embed}
+        return {**super().get_context_data(**kwargs), "embed": self.embed, "latest_release": releases.latest()}
 
 
 dashboard = DashboardView.as_view()

@@ -25,7 +25,8 @@ class ApiCacheHeadersMiddleware:
         if request.path.startswith("/api/") and request.method in ("GET", "HEAD"):
             user = getattr(request, "user", None)
             authenticated = bool(getattr(user, "is_authenticated", False))
-            response["Cache-Control"] = "private, no-cache" if authenticated else "public, max-age=60"
+            if "Cache-Control" not in response:  # a view may know better (a release's files never change)
+                response["Cache-Control"] = "private, no-cache" if authenticated else "public, max-age=60"
             response["Vary"] = VARY
         return response
 

@@ -563,3 +563,29 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return str(self.version)
+
+
+class Release(models.Model):
+    """A versioned, citable snapshot of the published data (API.md "Releases and feeds"): a Frictionless Data
+    Package written once under `RELEASES_DIR/<version>/` by `incidents.releases`, never changed afterwards.
+    This row indexes it: the files on disk are the release."""
+
+    version = models.CharField("version", max_length=16, unique=True, help_text="YYYY.N")
+    year = models.PositiveSmallIntegerField("year")
+    number = models.PositiveIntegerField("number", help_text="N: the how-manieth release of its year")
+    created_at = models.DateTimeField("created at", default=timezone.now)
+    created_by = models.CharField("created by", max_length=150, blank=True)
+    data_as_of = models.DateTimeField("data as of", null=True, help_text="The latest change in the released data.")
+    incidents = models.PositiveIntegerField("incidents")
+    sha256 = models.CharField("SHA-256 of datapackage.json", max_length=64)
+    changes = models.JSONField("changes", help_text="uids added, changed and removed since the previous release")
+    files = models.JSONField("files", help_text="[{name, bytes, sha256}] of the package's files")
+
+    class Meta:
+        ordering = ["-year", "-number"]
+        constraints = [models.UniqueConstraint(fields=["year", "number"], name="release_unique_year_number")]
+        verbose_name = "dataset release"
+        verbose_name_plural = "dataset releases"
+
+    def __str__(self) -> str:
+        return f"release {self.version}"

@@ -283,6 +283,8 @@ CORS_ALLOW_HEADERS = (*default_cors_headers, "if-none-match")
 ANON_THROTTLE_RATE = os.environ.get("ANON_THROTTLE_RATE", "120/minute")
 USER_THROTTLE_RATE = os.environ.get("USER_THROTTLE_RATE", "1200/minute")
 EXPORT_ANON_MAX_ROWS = env_int("EXPORT_ANON_MAX_ROWS", 10000)
+# Dataset releases (API.md "Releases and feeds"): one directory per version, written once.
+RELEASES_DIR = Path(os.environ.get("RELEASES_DIR") or BASE_DIR / "releases")
 # Request bodies: 1 MB, 10 MB for incidents/import/, answered 413 in JSON by one middleware; Django's own
 # check (an HTML 400) is set no lower so that it never answers first.
 MAX_BODY_BYTES = 1024 * 1024

@@ -25,7 +25,7 @@ GONE = {
     "required": ["detail", "merged_into"],
 }
 UNSAFE_METHODS = {"post", "put", "patch", "delete"}
-ETAGGED = {"incidents", "sources", "actors", "countries", "stats"}  # GETs that answer If-None-Match
+ETAGGED = {"incidents", "sources", "actors", "countries", "stats", "releases"}  # GETs that answer If-None-Match
 EXPORT_SCHEMAS = {
     "text/csv": {"type": "string", "description": "a header row, then one row per incident"},
     "application/geo+json": {
@@ -171,7 +171,8 @@ def document_error_responses(result, generator, request, public):
         schemas[name]["description"] += " Every field is present unless `fields=` selects some."
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
-            if method == "get":
+            release_file = path.startswith("/api/v1/releases/{version}/{name}")  # one file, of its own type
+            if method == "get" and not release_file:
                 format_parameter(operation)
             for parameter in operation.get("parameters", []):
                 comma_separated_lists(parameter, schemas)
@@ -180,7 +181,7 @@ def document_error_responses(result, generator, request, public):
                         parameter["description"] = help_texts[parameter["name"]]
             responses = operation.setdefault("responses", {})
             for content_type, schema in EXPORT_SCHEMAS.items():
-                if content_type in responses.get("200", {}).get("content", {}):
+                if content_type in responses.get("200", {}).get("content", {}) and not release_file:
                     responses["200"]["content"][content_type] = {"schema": schema}
             has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
             if has_query:
@@ -189,8 +190,9 @@ def document_error_responses(result, generator, request, public):
                     "414",
                     {"description": "URI too long (answered by the HTTP server).", "content": {"text/html": {}}},
                 )
-            detail_action = path.endswith(("/similar/", "/history/"))  # no parameters: any answers 400
-            if has_query or "requestBody" in operation or detail_action:
+            detail_action = path.endswith(("/similar/", "/history/"))
+            takes_no_parameters = detail_action or path.startswith("/api/v1/releases/{")  # any answers 400
+            if has_query or "requestBody" in operation or takes_no_parameters:
                 responses.setdefault("400", _bad_request())
             responses.setdefault("429", _response("Too many requests: wait for Retry-After seconds.", "Detail"))
             responses.setdefault("503", _response("The database is unavailable: retry after Retry-After.", "Detail"))

@@ -10,11 +10,12 @@ from django.db import models
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
+from rest_framework.reverse import reverse
 
-from incidents import records, services, shapes
+from incidents import records, releases, services, shapes
 from incidents.choices import Credibility, GeoPrecision, QuantityPrecision, RemovalReason, Stance
 from incidents.limits import MAX_ACTORS, MAX_CITATIONS, MAX_ID, MAX_TAGS, MAX_WEAPONS, too_many_items
-from incidents.models import Actor, Citation, Incident, Source, WeaponItem
+from incidents.models import Actor, Citation, Incident, Release, Source, WeaponItem
 from incidents.shapes import PUBLIC, shown_actor_name
 from incidents.strict_query import COUNTRY_CHOICES
 
@@ -508,3 +509,53 @@ class HistoryEntrySerializer(serializers.Serializer):
         child=serializers.ListField(min_length=2, max_length=2),
         help_text="field name, or weapons / sources / actors / tags, mapped to [old, new]",
     )
+
+
+class ReleaseChangesSerializer(serializers.Serializer):
+    added = serializers.ListField(child=serializers.UUIDField())
+    changed = serializers.ListField(child=serializers.UUIDField(), help_text="any of its rows differ")
+    removed = serializers.ListField(child=serializers.UUIDField(), help_text="deleted, merged or unpublished")
+
+
+class ReleaseFileSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    url = serializers.SerializerMethodField()
+    bytes = serializers.IntegerField()
+    sha256 = serializers.CharField()
+
+    def get_url(self, entry) -> str:
+        return reverse(
+            "release-file", args=[self.context["version"], entry["name"]], request=self.context.get("request")
+        )
+
+
+class ReleaseSerializer(serializers.ModelSerializer):
+    """A dataset release (API.md "Releases and feeds"): what it holds, what changed, its files and how to cite it."""
+
+    changes = ReleaseChangesSerializer()
+    files = serializers.SerializerMethodField()
+    url = serializers.HyperlinkedIdentityField(view_name="release-detail", lookup_field="version")
+    how_to_cite = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Release
+        fields = [
+            "version",
+            "url",
+            "created_at",
+            "data_as_of",
+            "incidents",
+            "sha256",
+            "changes",
+            "files",
+            "how_to_cite",
+        ]
+
+    @extend_schema_field(ReleaseFileSerializer(many=True))
+    def get_files(self, release):
+        context = {**self.context, "version": release.version}
+        return ReleaseFileSerializer(release.files, many=True, context=context).data
+
+    def get_how_to_cite(self, release) -> str:
+        url = reverse("release-detail", args=[release.version], request=self.context.get("request"))
+        return releases.how_to_cite(release.version, url)

@@ -3,19 +3,22 @@ through the services; conditional GETs are one mixin (`ConditionalGetMixin`)."""
 
 import orjson
 from django.core.cache import cache
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.utils.feedgenerator import Atom1Feed
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from incidents import exports, geocoding, records, services
+from incidents import exports, geocoding, records, releases, services
 from incidents.aggregates import country_summaries, incident_stats
 from incidents.api.caching import ConditionalGetMixin, collection_etag, expected_version, record_etag
 from incidents.api.exceptions import MergedIncident
@@ -31,6 +34,7 @@ from incidents.api.serializers import (
     ImportReportSerializer,
     IncidentSerializer,
     IncidentWriteSerializer,
+    ReleaseSerializer,
     RemovalSerializer,
     SimilarSerializer,
     SourceSerializer,
@@ -39,6 +43,7 @@ from incidents.api.serializers import (
 )
 from incidents.api.uploads import CSVTextParser, import_options, uploaded_records
 from incidents.duplicates import similar_incidents
+from incidents.feeds import IncidentFeed, recent_records
 from incidents.filters import (
     STATS_KEYS,
     ActorFilterSet,
@@ -53,7 +58,7 @@ from incidents.filters import (
 from incidents.importing import import_records
 from incidents.incident_history import incident_changes
 from incidents.limits import MAX_IMPORT_ROWS
-from incidents.models import Incident
+from incidents.models import Incident, Release
 from incidents.selectors import (
     Selection,
     actors_visible_to,
@@ -84,7 +89,9 @@ ATTRIBUTION = [
 ]
 HOW_TO_CITE = (
     "Arms-diversion incident tracker, incident <id> (uid <uid>, version <version>), <URL of the record>, "
-    "accessed <date>. Cite the incident's own sources for the facts they report."
+    "accessed <date>. For figures others must be able to reproduce, cite a dataset release instead (`releases`: "
+    "versioned, never changed once made; see `how_to_cite_a_release`). Cite the incident's own sources for the "
+    "facts they report."
 )
 
 
@@ -449,6 +456,9 @@ class ApiRootView(APIView):
         def link(name: str) -> str:
             return reverse(name, request=request)
 
+        latest = releases.latest()
+        latest_release = reverse("release-detail", args=[latest.version], request=request) if latest else None
+
         return Response(
             {
                 "incidents": link("incident-list"),
@@ -457,6 +467,8 @@ class ApiRootView(APIView):
                 "actors": link("actor-list"),
                 "countries": link("country-list"),
                 "stats": link("stats"),
+                "feed": link("incident-feed"),
+                "releases": link("release-list"),
                 "geocode": link("geocode"),
                 "schema": link("schema"),
                 "docs": link("docs"),
@@ -464,5 +476,114 @@ class ApiRootView(APIView):
                 "licence": DATASET_LICENCE,
                 "attribution": ATTRIBUTION,
                 "how_to_cite": HOW_TO_CITE,
+                "how_to_cite_a_release": releases.how_to_cite("<version>"),
+                "latest_release": latest_release,
             }
         )
+
+
+class ServerChosenFormat(BaseContentNegotiation):
+    """For answers whose type is the resource's own (a feed, a release's file): whatever the client accepts,
+    errors are JSON and successes are what the resource is (DRF's documented way to ignore `Accept`)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class IncidentFeedView(ConditionalGetMixin, generics.GenericAPIView):
+    """An Atom feed of the 50 most recently published or updated incidents, with the filters of `incidents/`
+    (not its ordering, paging or `fields`). Always the public view: drafts never appear."""
+
+    queryset = Incident.objects.none()  # the schema's model; the entries come from `incidents.feeds`
+    filter_backends = [DjangoFilterBackend]  # for the schema; applied by `incidents.feeds`
+    filterset_class = IncidentAggregateFilterSet
+    pagination_class = None
+    content_negotiation_class = ServerChosenFormat
+    renderer_classes = [OrjsonRenderer]  # for errors
+    etag_kind = "feed"
+
+    @extend_schema(
+        responses={(200, "application/atom+xml"): OpenApiTypes.STR},
+        description="An Atom feed (RFC 4287); one entry per incident, the entry id `urn:uuid:<uid>`.",
+    )
+    def get(self, request):
+        feed = IncidentFeed(request.query_params, recent_records(request.query_params))
+        response = HttpResponse(content_type=Atom1Feed.content_type)
+        feed.get_feed(None, request).write(response, "utf-8")
+        return response
+
+
+@extend_schema_view(
+    list=extend_schema(description="Dataset releases, newest first."),
+    retrieve=extend_schema(description="One release: its changes, its files and how to cite it."),
+)
+class ReleaseViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
+    """Versioned, citable snapshots of the published data, as Frictionless Data Packages (`make_release`)."""
+
+    queryset = Release.objects.all()
+    serializer_class = ReleaseSerializer
+    lookup_field = "version"
+    lookup_value_regex = releases.VERSION_PATTERN
+    etag_kind = "releases"
+
+    def etag_for(self, request):
+        ensure_only_parameters(request.query_params, frozenset() if self.detail else frozenset({"limit", "offset"}))
+        if self.detail:
+            return super().etag_for(request)
+        latest = releases.latest()  # a new release changes the list without changing the incidents
+        return collection_etag(request, f"{self.etag_kind}-{latest.version if latest else 'none'}")
+
+    def check_parameters(self):
+        ensure_only_parameters(
+            self.request.query_params, frozenset() if self.detail else frozenset({"limit", "offset"})
+        )
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.check_parameters()
+
+
+class ReleaseFileView(ConditionalGetMixin, APIView):
+    """A file of a release, streamed: immutable, so cacheable for a year."""
+
+    content_negotiation_class = ServerChosenFormat
+    renderer_classes = [OrjsonRenderer]  # for errors
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/geo+json"): OpenApiTypes.OBJECT,
+            (200, "text/markdown"): OpenApiTypes.STR,
+        },
+        description="`datapackage.json`, the four CSV tables, `incidents.geojson` or `CHANGES.md`.",
+    )
+    def get(self, request, version, name):
+        opened, listed = self.opened
+        response = FileResponse(opened, content_type=RELEASE_FILE_TYPES[name.rsplit(".", 1)[1]])
+        response["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+    def etag_for(self, request):
+        ensure_only_parameters(request.query_params)
+        release = Release.objects.filter(version=self.kwargs["version"]).first()
+        self.opened = releases.open_file(release, self.kwargs["name"]) if release else None
+        if self.opened is None:
+            raise Http404
+        return f'"{self.opened[1]["sha256"]}"'
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if response.status_code == 304 and getattr(self, "opened", None):
+            self.opened[0].close()  # answered without the body
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+RELEASE_FILE_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "geojson": "application/geo+json",
+    "md": "text/markdown; charset=utf-8",
+}
