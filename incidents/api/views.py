@@ -507,6 +507,7 @@ class IncidentFeedView(ConditionalGetMixin, generics.GenericAPIView):
 
     @extend_schema(
         responses={(200, "application/atom+xml"): OpenApiTypes.STR},
+        filters=True,
         description="An Atom feed (RFC 4287); one entry per incident, the entry id `urn:uuid:<uid>`.",
     )
     def get(self, request):
@@ -560,6 +561,7 @@ class ReleaseFileView(ConditionalGetMixin, APIView):
             (200, "text/markdown"): OpenApiTypes.STR,
         },
         description="`datapackage.json`, the four CSV tables, `incidents.geojson` or `CHANGES.md`.",
+        operation_id="releases_file_retrieve",
     )
     def get(self, request, version, name):
         opened, listed = self.opened
