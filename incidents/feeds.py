@@ -1,6 +1,8 @@
 """The Atom feed of recently published or updated incidents (API.md "Releases and feeds"), through Django's
 syndication framework. Entries are the public records: drafts never appear, and no actor is named at all."""
 
+import re
+
 import orjson
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
@@ -14,6 +16,8 @@ from incidents.selectors import Selection
 from incidents.shapes import PUBLIC
 
 ENTRIES = 50
+# Characters XML 1.0 cannot hold (Django's XML writer refuses them): a text that has one is shown without it.
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 DATE_SHOWN = {"day": "{}", "month": "{} (month-precise)", "year": "{} (year-precise)"}
 DATE_CUT = {"day": 10, "month": 7, "year": 4}
 
@@ -24,6 +28,10 @@ def recent_records(params) -> list[dict]:
     selection = Selection(params, audience=PUBLIC, filterset_class=IncidentAggregateFilterSet)
     pairs = list(selection.incidents.order_by("-updated_at", "-id").values_list("pk", "version")[:ENTRIES])
     return [orjson.loads(body) for body in records.stored_json(pairs, PUBLIC)]
+
+
+def xml_text(text: str) -> str:
+    return NOT_IN_XML.sub("", text)
 
 
 def shown_date(built: dict) -> str:
@@ -108,10 +116,10 @@ class IncidentFeed(Feed):
         return self.entries
 
     def item_title(self, built):
-        return built["title"]
+        return xml_text(built["title"])
 
     def item_description(self, built):
-        return entry_html(built)
+        return xml_text(entry_html(built))
 
     def item_link(self, built):
         return reverse("incident-detail", args=[built["id"]])

@@ -4,6 +4,7 @@ not describe fails the test that produced it (see `conftest.responses_match_the_
 
 import functools
 import json
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -17,8 +18,16 @@ NOT_CHECKED_PATHS = ("/api/v1/schema/", "/api/v1/docs/")
 CHECKED_CONTENT_TYPES = ("application/json", "application/geo+json")
 
 
-@functools.cache
+_generating = threading.Lock()  # drf-spectacular's generator is not thread-safe (tests write from threads)
+
+
 def openapi() -> OpenAPI:
+    with _generating:
+        return _openapi()
+
+
+@functools.cache
+def _openapi() -> OpenAPI:
     from drf_spectacular.generators import SchemaGenerator
     from drf_spectacular.renderers import OpenApiJsonRenderer
 

@@ -163,3 +163,18 @@ def test_the_feed_keeps_the_atom_rules_a_validator_checks(anon_client, recorded)
     for entry in entries:
         assert entry.find(f"{ATOM}link").get("rel") == "alternate"
         assert entry.find(f"{ATOM}summary").get("type") == "html"
+
+
+def test_characters_xml_cannot_hold_are_left_out_not_a_500(anon_client, editor_user):
+    make_incident(editor_user, published=True, title="Bell\x07 and escape\x1b", summary="Form\x0cfeed")
+    feed, _ = parsed(anon_client)
+    assert feed.entries[0].title == "Bell and escape"
+    assert "Formfeed" in feed.entries[0].summary
+
+
+def test_the_feed_counts_against_the_anonymous_rate(anon_client, settings):
+    settings.ANON_THROTTLE_RATE = "2/minute"
+    codes = [anon_client.get(FEED).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    refused = anon_client.get(FEED)
+    assert refused["Content-Type"] == "application/json" and int(refused["Retry-After"]) > 0

@@ -309,3 +309,12 @@ def test_an_edited_source_is_one_changed_row_in_sources_csv(editor_user):
     titles = {release.version: list(csv_table(release, "sources")["title"]) for release in (first, second)}
     assert titles[first.version] != titles[second.version] == ["Corrected headline"]
     assert Source.objects.get().title == "Corrected headline"
+
+
+def test_releases_and_their_files_count_against_the_anonymous_rate(editor_user, anon_client, settings):
+    make_incident(editor_user, published=True)
+    release = make_release()
+    settings.ANON_THROTTLE_RATE = "2/minute"
+    urls = ["/api/v1/releases/", f"/api/v1/releases/{release.version}/sources.csv"]
+    assert [anon_client.get(url).status_code for url in urls] == [200, 200]
+    assert [anon_client.get(url).status_code for url in urls] == [429, 429]
