@@ -13,6 +13,7 @@ export DATABASE_URL="sqlite:///$WORK/fuzz.sqlite3"
 export CACHE_URL="disk://$WORK/cache"
 export SECRET_KEY="fuzz-only-secret-key"
 export DEBUG=0
+export RELEASES_DIR="$WORK/releases"
 # Throttling is tested on its own (tests/test_throttling.py); here it would only answer 429s.
 export ANON_THROTTLE_RATE=off USER_THROTTLE_RATE=off
 
@@ -27,6 +28,7 @@ $BIN/python manage.py migrate --noinput >/dev/null
 $BIN/python manage.py collectstatic --noinput >/dev/null
 $BIN/python manage.py build_gazetteer >/dev/null
 $BIN/python manage.py load_sourced_fixtures >/dev/null
+$BIN/python manage.py make_release >/dev/null  # so that releases/ lists one
 TOKEN=$($BIN/python manage.py create_api_user fuzz-editor --role editor --password 'fuzz-editor-password' | tail -n 1)
 
 # 4xx answers are the point of the exercise: log only server errors.
