@@ -24,12 +24,17 @@ run: $(VENV)/.installed
 	DEBUG=1 $(BIN)/python manage.py runserver --noreload 127.0.0.1:$(PORT)
 
 test: $(VENV)/.installed
-	$(TEST_ENV) $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/pytest -m "not browser and not services" $(PYTEST_ARGS)
 
 # The dashboard in headless Chromium (Debian's chromium and chromium-driver must be installed; .ci/run does).
 test-browser: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[browser]'
 	$(TEST_ENV) $(BIN)/pytest -m browser $(PYTEST_ARGS)
+
+# A PostgreSQL primary with a streaming replica, Redis and nginx, started by .ci/run (tests/test_replicas.py
+# and tests/test_nginx.py name the environment they need).
+test-services: $(VENV)/.installed
+	$(TEST_ENV) $(BIN)/pytest -m services $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -196,8 +196,8 @@ def wait_for(url: str) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def serve_tracker(database, work: Path, workers: int = 3) -> subprocess.Popen:
-    """Serve `database` (a SQLite file, or a PostgreSQL URL) as deployed."""
+def serve_tracker(database, work: Path, workers: int = 3, **settings: str) -> subprocess.Popen:
+    """Serve `database` (a SQLite file, or a PostgreSQL URL) as deployed; `settings` add environment variables."""
     env = {
         **os.environ,
         "DATABASE_URL": database if isinstance(database, str) else f"sqlite:///{database}",
@@ -210,6 +210,7 @@ def serve_tracker(database, work: Path, workers: int = 3) -> subprocess.Popen:
         "ANON_THROTTLE_RATE": "10000000/minute",
         "USER_THROTTLE_RATE": "10000000/minute",
         "LOG_LEVEL": "ERROR",
+        **settings,
     }
     command = [str(BIN / "gunicorn"), "tracker.wsgi", "--bind", f"127.0.0.1:{TRACKER_PORT}", "--workers", str(workers)]
     server = subprocess.Popen([*command, "--log-level", "error"], cwd=ROOT, env=env)
@@ -337,7 +338,8 @@ def _with_gist(sql: str) -> str:
     )
 
 
-def measure_postgresql(server: str, size: int, duration: int) -> list[dict]:
+def measure_postgresql(server: str, size: int, duration: int, **settings: str) -> list[dict]:
+    """The queries on PostgreSQL; `settings` configure the served tracker (e.g. its replicas)."""
     import psycopg
 
     url = build_postgresql(server, size)
@@ -345,7 +347,7 @@ def measure_postgresql(server: str, size: int, duration: int) -> list[dict]:
         detail_id = db.execute(f"SELECT max(id) FROM incidents_incident WHERE {PUBLISHED}").fetchone()[0]
     plan = [query for query in queries(detail_id) if not query.name.startswith("stats")]
     work = Path(tempfile.mkdtemp(prefix="bench-postgresql-"))
-    server_process = serve_tracker(url, work, workers=os.cpu_count() or 2)
+    server_process = serve_tracker(url, work, workers=os.cpu_count() or 2, **settings)
     results = []
     try:
         for query in plan:
@@ -570,6 +572,20 @@ def main() -> None:
     results = ROOT / "bench" / "RESULTS.md"
     kept = _marked_sections(results.read_text()) if results.exists() else []
     results.write_text(header + "\n\n".join(sections + kept) + "\n")
+
+
+def write_marked_section(name: str, section: str) -> None:
+    """Put `section` between the markers `<!-- name: start/end -->` of RESULTS.md (replacing what was there);
+    `make bench` keeps such sections when it rewrites the file."""
+    results = ROOT / "bench" / "RESULTS.md"
+    text = results.read_text() if results.exists() else "# Benchmark results\n"
+    start, end = f"<!-- {name}: start -->", f"<!-- {name}: end -->"
+    block = f"{start}\n{section}\n{end}"
+    if start in text:
+        text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.DOTALL)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    results.write_text(text)
 
 
 def _marked_sections(text: str) -> list[str]:

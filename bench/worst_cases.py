@@ -12,7 +12,6 @@ when it answers 429, as any client must.
 
 import argparse
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -27,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run  # noqa: E402  (the benchmark's database builder and server helpers)
 
 PORT = 8823
-MARK_START, MARK_END = "<!-- worst-cases: start -->", "<!-- worst-cases: end -->"
 
 
 def cases(nonce: int) -> list[tuple[str, str]]:
@@ -132,14 +130,7 @@ def measure(size: int) -> str:
 
 
 def write_section(section: str) -> None:
-    results = run.ROOT / "bench" / "RESULTS.md"
-    text = results.read_text() if results.exists() else "# Benchmark results\n"
-    block = f"{MARK_START}\n{section}\n{MARK_END}"
-    if MARK_START in text:
-        text = re.sub(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), lambda _: block, text, flags=re.DOTALL)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    results.write_text(text)
+    run.write_marked_section("worst-cases", section)
 
 
 def main() -> None:

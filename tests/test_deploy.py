@@ -45,6 +45,22 @@ def test_the_deployment_check_fails_when_a_production_setting_is_off():
     assert "security.W016" in result.stderr
 
 
+def test_replicas_are_refused_beside_sqlite_and_named_beside_postgresql():
+    sqlite = manage("check", DATABASE_URL="sqlite:///unused.sqlite3", DATABASE_REPLICA_URLS="postgres://h/db")
+    assert sqlite.returncode != 0
+    assert "DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL" in sqlite.stderr
+    code = "from django.conf import settings as s; print(sorted(s.DATABASES), s.DATABASE_ROUTERS)"
+    postgresql = manage(
+        "shell",
+        "-c",
+        code,
+        DATABASE_URL="postgres://u@primary:5432/tracker",
+        DATABASE_REPLICA_URLS="postgres://u@replica-a:5432/tracker, postgres://u@replica-b:5432/tracker",
+    )
+    last_line = postgresql.stdout.strip().splitlines()[-1]
+    assert last_line == "['default', 'replica1', 'replica2'] ['tracker.replicas.ReplicaRouter']"
+
+
 def test_browsable_api_can_be_turned_off():
     code = (
         "from rest_framework.settings import api_settings as s; print([r.format for r in s.DEFAULT_RENDERER_CLASSES])"

@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "incidents.middleware.ApiCacheHeadersMiddleware",
     "incidents.middleware.BodySizeLimitMiddleware",
     "incidents.middleware.DatabaseUnavailableMiddleware",
+    "tracker.replicas.ReplicaReadMiddleware",  # after the one above: sees a failing replica first
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -142,6 +143,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     checkout = hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8]
     test_file = Path(tempfile.gettempdir()) / f"tracker-test-{checkout}.sqlite3"
     DATABASES["default"].setdefault("TEST", {"NAME": str(test_file)})
+
+# Read replicas of a PostgreSQL primary (API.md "Scale"; `tracker/replicas.py`): aliases replica1, replica2, …
+# A down server should fail fast, so that a read can go elsewhere.
+REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS") or 30)
+REPLICA_CHECK_SECONDS = float(os.environ.get("REPLICA_CHECK_SECONDS") or 5)
+READ_YOUR_WRITES_SECONDS = env_int("READ_YOUR_WRITES_SECONDS", 10)
+if REPLICA_URLS:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL (streaming replicas).")
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    for number, url in enumerate(REPLICA_URLS, start=1):
+        DATABASES[f"replica{number}"] = {
+            **dj_database_url.parse(url, conn_max_age=env_int("CONN_MAX_AGE", 600), conn_health_checks=True),
+            "OPTIONS": {"connect_timeout": 2},
+            "TEST": {"MIRROR": "default"},  # tests that do not start servers read the primary's test database
+        }
+    DATABASE_ROUTERS = ["tracker.replicas.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

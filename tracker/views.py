@@ -6,6 +6,8 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from tracker.replicas import replica_aliases, replica_states
+
 
 def _json_or_page(request, status_code: int, detail: str, page_view, **kwargs):
     """JSON under /api/ (errors are JSON in every format), Django's own page elsewhere (the admin)."""
@@ -29,11 +31,26 @@ def server_error(request):
 @never_cache
 @require_GET
 def healthz(request):
-    """Liveness and database reachability, for load balancers; never redirected."""
+    """Liveness and database reachability, for load balancers; never redirected. With replicas, each one's
+    state too, and 200 while reads can be served (the primary down: "degraded", writes answer 503)."""
+    primary_ok = _answers(connection)
+    body = {"status": "ok" if primary_ok else "error", "database": "ok" if primary_ok else "unreachable"}
+    readable = primary_ok
+    if replica_aliases():
+        states = replica_states()
+        body["replicas"] = [{"alias": s.alias, "ok": s.ok, "lag_seconds": s.lag_seconds} for s in states]
+        readable = primary_ok or any(state.ok for state in states)
+        if readable and not primary_ok:
+            body["status"] = "degraded"
+    return JsonResponse(body, status=200 if readable else 503)
+
+
+def _answers(database) -> bool:
     try:
-        with connection.cursor() as cursor:
+        with database.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        database.close()
+        return False
+    return True

@@ -12,14 +12,40 @@ from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 
-class AnonymousThrottle(AnonRateThrottle):
+class CountedThrottle:
+    """A client's requests counted with the cache's `incr` in a window that opens with its first request:
+    atomic on Redis (INCR) and on the default disk cache (one SQLite transaction), so concurrent workers never
+    both take a client's last request. (DRF's own classes read a list and write it back: a race. Django's file
+    and local-memory caches emulate `incr` the same way, so there the count is best-effort.)"""
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        self.now = self.timer()
+        self.cache.add(f"{key}:opened", self.now, timeout=self.duration)
+        self.cache.add(key, 0, timeout=self.duration)
+        try:
+            count = self.cache.incr(key)
+        except ValueError:  # the window closed between the two calls
+            self.cache.set(key, count := 1, timeout=self.duration)
+        self.opened = self.cache.get(f"{key}:opened", self.now)
+        return count <= self.num_requests
+
+    def wait(self):
+        return max(1.0, self.opened + self.duration - self.now)
+
+
+class AnonymousThrottle(CountedThrottle, AnonRateThrottle):
     """Clients without credentials, by address (behind `NUM_PROXIES` proxies, from X-Forwarded-For)."""
 
     def get_rate(self) -> str | None:
         return _rate(settings.ANON_THROTTLE_RATE)
 
 
-class AuthenticatedThrottle(UserRateThrottle):
+class AuthenticatedThrottle(CountedThrottle, UserRateThrottle):
     """Clients with credentials, by user. (DRF's class would also count anonymous clients at this rate.)"""
 
     def get_rate(self) -> str | None:
