@@ -1,5 +1,7 @@
 """Clients by role, and the users behind them."""
 
+import os
+
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
@@ -67,10 +69,15 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def private_cache(settings):
-    """Each test gets an empty cache of its own (rate limits and throttles start fresh)."""
+    """Each test gets an empty cache of its own (rate limits and throttles start fresh): a local-memory one,
+    or with CACHE_URL=redis://… (as .ci/run sets it for the PostgreSQL run) that Redis database, emptied."""
     from django.core.cache import cache
 
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from tracker.settings import cache_from_url
+
+    url = os.environ.get("CACHE_URL", "")
+    local = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    settings.CACHES = {"default": cache_from_url(url) if url.startswith("redis") else local}
     cache.clear()
 
 
