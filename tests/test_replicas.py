@@ -145,6 +145,23 @@ def test_an_editor_reads_its_own_writes_at_once_and_the_replica_again_later(serv
     assert (status, headers["X-Served-By"], read["title"]) == (200, "replica1", "Edit 14")
 
 
+def test_a_replica_lagging_more_than_allowed_is_skipped_until_it_catches_up(cluster):
+    """Replay paused on the replica while the primary writes: past REPLICA_MAX_LAG_SECONDS reads leave it."""
+    primary, replica, env, token, database = cluster
+    with live.gunicorn({**env, "REPLICA_MAX_LAG_SECONDS": "1"}, workers=1) as base:
+        wait_until(lambda: request("GET", f"{base}/api/v1/incidents/")[1]["X-Served-By"] == "replica1")
+        replica.query(database, "SELECT pg_wal_replay_pause()")
+        try:
+            assert request("POST", f"{base}/api/v1/incidents/", incident("Not replayed yet"), token)[0] == 201
+            wait_until(lambda: request("GET", f"{base}/api/v1/incidents/")[1]["X-Served-By"] == "default", 20)
+            status, _, health = request("GET", f"{base}/healthz")
+            assert status == 200 and health["replicas"][0]["ok"] is False
+            assert health["replicas"][0]["lag_seconds"] > 1
+        finally:
+            replica.query(database, "SELECT pg_wal_replay_resume()")
+        wait_until(lambda: request("GET", f"{base}/api/v1/incidents/")[1]["X-Served-By"] == "replica1")
+
+
 def test_a_stopped_replica_fails_no_request(served):
     base, _, replica, _, _ = served
     replica.control("stop")
