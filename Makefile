@@ -6,7 +6,7 @@ PORT ?= 8000
 # Tests never need a real secret; the service itself refuses to start without one when DEBUG is off.
 TEST_ENV := SECRET_KEY=insecure-test-only-key
 
-.PHONY: run test test-browser lint fuzz bench backup restore clean dashboard-assets
+.PHONY: run test test-browser test-services lint fuzz bench bench-replicas backup restore clean dashboard-assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ bench: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[bench]'
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# PostgreSQL primary alone vs. with a streaming replica (not part of CI; docs/deploy.md):
+# make bench-replicas PRIMARY=postgres://postgres@127.0.0.1:5432 REPLICA=postgres://postgres@127.0.0.1:5433
+bench-replicas: $(VENV)/.installed
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	$(BIN)/python bench/replicas.py --primary $(PRIMARY) --replica $(REPLICA) $(BENCH_ARGS)
 
 # The dashboard's country outlines (Natural Earth via a PyPI wheel), committed; rerun to rebuild them.
 dashboard-assets: $(VENV)/.installed
