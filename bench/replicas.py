@@ -61,7 +61,9 @@ def measure(primary: str, replica: str, size: int, duration: int) -> str:
         "`DATABASE_REPLICA_URLS` naming a streaming replica on the same machine (so the replica competes with "
         "the primary and the workers for the same cores: this measures the routing's cost, not added "
         f"capacity). During the second run the replica committed {on_replica:,} transactions and the primary "
-        f"{on_primary:,}: the reads went to the replica.",
+        f"{on_primary:,} (most of them the floor row's `/healthz`, which asks the primary by design): the reads "
+        "went to the replica. On two cores the two runs differ by the machine's noise and the order of the runs "
+        "(the first run of a size warms the page cache), not by the routing, which costs one cached lookup.",
         "",
         "| query | primary: req/s (c=4) | primary: p50 / p95 ms (c=1) | + replica: req/s (c=4) "
         "| + replica: p50 / p95 ms (c=1) | req/s ratio |",
