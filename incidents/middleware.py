@@ -12,7 +12,8 @@ VARY = "Accept, Authorization, Cookie, Origin"
 
 
 class ApiCacheHeadersMiddleware:
-    """Anonymous reads may be cached by anyone for a minute; authenticated ones only privately, revalidated.
+    """Anonymous reads may be cached by anyone for a minute; authenticated ones only privately, revalidated;
+    errors by nobody.
 
     Runs outermost, after DRF has authenticated the caller (it sets the user on the request) and after the
     CORS and session middleware have added their own Vary entries."""
@@ -25,7 +26,13 @@ class ApiCacheHeadersMiddleware:
         if request.path.startswith("/api/") and request.method in ("GET", "HEAD"):
             user = getattr(request, "user", None)
             authenticated = bool(getattr(user, "is_authenticated", False))
-            if "Cache-Control" not in response:  # a view may know better (a release's files never change)
+            if "Cache-Control" in response:
+                pass  # the view knows better (a release's files never change)
+            elif response.status_code not in (200, 304):
+                # An error is about this client (its 429, its bad query) or this moment (a 503): no shared
+                # cache may hand it to anybody else.
+                response["Cache-Control"] = "no-store"
+            else:
                 response["Cache-Control"] = "private, no-cache" if authenticated else "public, max-age=60"
             response["Vary"] = VARY
         return response

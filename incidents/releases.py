@@ -17,6 +17,7 @@ import hashlib
 import io
 import os
 import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -446,9 +447,7 @@ def make(*, user=None) -> Release:
     previous = Release.objects.first()
     for _ in range(ATTEMPTS):
         data_version = current_data_version()
-        incomplete = root / f".incomplete-{version}-{os.getpid()}"
-        shutil.rmtree(incomplete, ignore_errors=True)
-        incomplete.mkdir()
+        incomplete = Path(tempfile.mkdtemp(prefix=f".incomplete-{version}-", dir=root))
         try:
             package, changes = write_package(incomplete, version, previous)
         except BaseException:
@@ -483,8 +482,13 @@ def make(*, user=None) -> Release:
             changes=changes,
             files=files,
         )
-    except IntegrityError:
-        raise ReleaseError(f"Release {version} was recorded by someone else meanwhile.") from None
+    except BaseException as error:
+        # Not indexed, so not made: its files go too (a later `make` would otherwise refuse the version).
+        final.chmod(0o755)
+        shutil.rmtree(final, ignore_errors=True)
+        if isinstance(error, IntegrityError):
+            raise ReleaseError(f"Release {version} was recorded by someone else meanwhile.") from None
+        raise
 
 
 def how_to_cite(version: str, url: str = "") -> str:

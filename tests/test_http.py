@@ -172,6 +172,15 @@ def test_anonymous_gets_may_be_cached_publicly(anon_client, published):
         assert response["Vary"] == "Accept, Authorization, Cookie, Origin", url
 
 
+def test_errors_are_stored_by_no_cache(anon_client, settings):
+    """A 400 or a 429 is about this client: a shared cache must not hand it to another."""
+    assert anon_client.get("/api/v1/incidents/", {"country": "XX"})["Cache-Control"] == "no-store"
+    settings.ANON_THROTTLE_RATE = "2/minute"  # the 400 above counted too
+    assert anon_client.get("/api/v1/countries/").status_code == 200
+    refused = anon_client.get("/api/v1/countries/")
+    assert (refused.status_code, refused["Cache-Control"]) == (429, "no-store")
+
+
 @pytest.mark.parametrize("client_name", ["reader_client", "editor_client"])
 def test_authenticated_gets_are_private(request, client_name, published):
     client = request.getfixturevalue(client_name)

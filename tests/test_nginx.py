@@ -118,3 +118,7 @@ def test_a_forged_forwarded_address_does_not_escape_the_throttle(proxied):
     base = f"https://127.0.0.1:{ports['https']}/api/v1/stats/?group_by=year&_="
     codes = [fetch(f"{base}{number}", **{"X-Forwarded-For": f"203.0.113.{number}"})[0] for number in range(8)]
     assert codes.count(429) >= 3  # nginx replaced the header with the real address: one client, 5 a minute
+    # A throttled client's 429 is its own: never stored where another client would be served it.
+    refused = f"https://127.0.0.1:{ports['https']}/api/v1/countries/?country=FI"
+    assert [fetch(refused)[0] for _ in range(2)] == [429, 429]
+    assert fetch(refused)[1]["X-Cache-Status"] == "MISS"

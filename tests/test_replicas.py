@@ -65,6 +65,11 @@ def request(method: str, url: str, body=None, token: str | None = None) -> tuple
         return error.code, dict(error.headers), json.loads(error.read() or b"null")
 
 
+def raw(url: str) -> tuple[int, dict, bytes]:
+    with urllib.request.urlopen(url, timeout=30) as reply:
+        return reply.status, dict(reply.headers), reply.read()
+
+
 def wait_until(check, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while not check():
@@ -118,6 +123,8 @@ def test_public_reads_are_answered_by_the_replica(served):
     answers = [request("GET", f"{base}/api/v1/incidents/") for _ in range(20)]
     assert {status for status, _, _ in answers} == {200}
     assert {headers["X-Served-By"] for _, headers, _ in answers} == {"replica1"}
+    status, headers, rows = raw(f"{base}/api/v1/incidents/?format=csv")
+    assert (status, headers["X-Served-By"], rows.count(b"\n")) == (200, "replica1", 1)  # the header row
     # Seen by the replica itself: its connections to the database, and its count of transactions (which a
     # backend reports when it idles, within seconds).
     clients = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend'"
@@ -184,6 +191,8 @@ def test_a_stopped_primary_leaves_reads_answering_and_writes_503_until_it_is_bac
         assert {status for status, _, _ in answers} == {200}
         assert {headers["X-Served-By"] for _, headers, _ in answers} == {"replica1"}
         assert request("GET", f"{base}/api/v1/stats/?group_by=country")[0] == 200
+        status, headers, rows = raw(f"{base}/api/v1/incidents/?format=csv")  # streamed after the view returns
+        assert (status, headers["X-Served-By"]) == (200, "replica1") and rows.startswith(b"id,uid,")
         status, headers, body = request("POST", f"{base}/api/v1/incidents/", incident("Refused"), token)
         assert status == 503 and headers["Content-Type"] == "application/json" and "unavailable" in body["detail"]
         status, _, health = request("GET", f"{base}/healthz")

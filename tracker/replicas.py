@@ -52,24 +52,29 @@ class ReplicaRouter:
 
 # --- Health --------------------------------------------------------------------------------------
 
-# The replay lag: none while the replica has replayed all it received (an idle primary, or a stopped one);
-# else the age of the last transaction replayed.
+# Is it a standby, is it streaming from the primary, and how far behind is its replay: nothing while it has
+# replayed all it received from a live link; else the age of the last transaction it replayed (a replica cut
+# off from its primary cannot know what it misses).
 LAG_SQL = (
-    "SELECT CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0 "
-    "ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END"
+    "SELECT pg_is_in_recovery(), EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'), "
+    "CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0 "
+    "ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END, "
+    "EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())"
 )
 
 
 @dataclass
 class ReplicaState:
     alias: str
-    ok: bool = False
+    answering: bool = False  # a standby that answers: good enough when the primary is down
+    ok: bool = False  # streaming, and within REPLICA_MAX_LAG_SECONDS: reads go there
     lag_seconds: float | None = None
     checked_at: float = -math.inf
 
 
 _states: dict[str, ReplicaState] = {}
 _checking = threading.Lock()
+_primary_failed_at = -math.inf
 
 
 def probe(alias: str) -> ReplicaState:
@@ -78,12 +83,14 @@ def probe(alias: str) -> ReplicaState:
     try:
         with connections[alias].cursor() as cursor:
             cursor.execute(LAG_SQL)
-            (lag,) = cursor.fetchone()
+            standby, streaming, replay_lag, since_last_replay = cursor.fetchone()
     except DatabaseError:
         connections[alias].close()
         return state
+    lag = replay_lag if streaming else since_last_replay
+    state.answering = bool(standby)
     state.lag_seconds = None if lag is None else round(float(lag), 3)
-    state.ok = state.lag_seconds is not None and state.lag_seconds <= settings.REPLICA_MAX_LAG_SECONDS
+    state.ok = state.answering and streaming and lag is not None and lag <= settings.REPLICA_MAX_LAG_SECONDS
     return state
 
 
@@ -92,9 +99,9 @@ def replica_states() -> list[ReplicaState]:
     thread at a time; the others use the last known state meanwhile)."""
     now = time.monotonic()
     stale = [
-        a
-        for a in replica_aliases()
-        if now - _states.get(a, ReplicaState(a)).checked_at > settings.REPLICA_CHECK_SECONDS
+        alias
+        for alias in replica_aliases()
+        if now - _states.get(alias, ReplicaState(alias)).checked_at > settings.REPLICA_CHECK_SECONDS
     ]
     if stale and _checking.acquire(blocking=False):
         try:
@@ -106,11 +113,21 @@ def replica_states() -> list[ReplicaState]:
 
 
 def mark_down(alias: str) -> None:
-    _states[alias] = ReplicaState(alias, checked_at=time.monotonic())
+    global _primary_failed_at
+    if alias == DEFAULT_DB_ALIAS:
+        _primary_failed_at = time.monotonic()
+    else:
+        _states[alias] = ReplicaState(alias, checked_at=time.monotonic())
 
 
-def chosen_replica() -> str | None:
-    usable = [state.alias for state in replica_states() if state.ok]
+def primary_recently_failed() -> bool:
+    return time.monotonic() - _primary_failed_at < settings.REPLICA_CHECK_SECONDS
+
+
+def chosen_replica(*, primary_down: bool = False) -> str | None:
+    """A healthy replica; with the primary down, any standby that answers (stale is better than nothing)."""
+    states = replica_states()
+    usable = [state.alias for state in states if state.ok or (primary_down and state.answering)]
     return random.choice(usable) if usable else None
 
 
@@ -133,9 +150,24 @@ def reads_on_primary(request, client: str | None) -> bool:
     return client is not None and cache.get(_pin_key(client)) is not None
 
 
+def _reading_on(alias: str | None, chunks):
+    """A streamed body (an export) read after the view returned: its reads still go where the view's went."""
+    iterator = iter(chunks)
+    while True:
+        token = _reads_from.set(alias)
+        try:
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        finally:
+            _reads_from.reset(token)
+        yield chunk
+
+
 class ReplicaReadMiddleware:
-    """Chooses where a request's reads go; listed after `DatabaseUnavailableMiddleware`, so that a replica
-    failing under a read is seen here (`process_exception`) before that answers 503."""
+    """Chooses where a request's reads go; listed after `DatabaseUnavailableMiddleware`, so that a database
+    failing under a read is seen here (`process_exception`) before that answers 503, and the read is answered
+    again from the other side: a failing replica's from the primary, a failing primary's from a replica."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -145,21 +177,36 @@ class ReplicaReadMiddleware:
         if not self.enabled:
             return self.get_response(request)
         client = client_key(request)
-        replica = None if reads_on_primary(request, client) else chosen_replica()
-        token = _reads_from.set(replica)
+        safe = request.method in SAFE_METHODS
+        pinned = reads_on_primary(request, client)
+        alias = None if pinned else chosen_replica(primary_down=primary_recently_failed())
+        response = self._answer(request, alias)
+        if safe and getattr(request, "database_failed", False):
+            mark_down(alias or DEFAULT_DB_ALIAS)
+            # A failing replica's read is answered by the primary; a failing primary's by any standby that
+            # answers, unless the client must read its own writes (or is in the admin): that one gets the 503.
+            fallback = None if alias or pinned else chosen_replica(primary_down=True)
+            if alias or fallback:
+                request.database_failed = False
+                alias = fallback
+                response = self._answer(request, alias)
+        user = getattr(request, "user", None)
+        if not safe and client and getattr(user, "is_authenticated", False) and response.status_code < 400:
+            # Its next reads, for as long as a healthy replica may lag behind, see what it wrote.
+            cache.set(_pin_key(client), 1, timeout=settings.READ_YOUR_WRITES_SECONDS)
+        response["X-Served-By"] = alias or DEFAULT_DB_ALIAS
+        return response
+
+    def _answer(self, request, alias: str | None):
+        token = _reads_from.set(alias)
         try:
             response = self.get_response(request)
-            if replica is not None and getattr(request, "replica_failed", False):
-                mark_down(replica)
-                _reads_from.set(None)
-                response = self.get_response(request)  # a read: answered again, from the primary
         finally:
             _reads_from.reset(token)
-        if request.method not in SAFE_METHODS and client is not None:
-            cache.set(_pin_key(client), 1, timeout=settings.READ_YOUR_WRITES_SECONDS)
-        response["X-Served-By"] = replica or DEFAULT_DB_ALIAS
+        if response.streaming:
+            response.streaming_content = _reading_on(alias, response.streaming_content)
         return response
 
     def process_exception(self, request, exception):
-        if _reads_from.get() is not None and isinstance(exception, OperationalError):
-            request.replica_failed = True
+        if request.method in SAFE_METHODS and isinstance(exception, OperationalError):
+            request.database_failed = True

@@ -149,7 +149,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
 REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS") or 30)
 REPLICA_CHECK_SECONDS = float(os.environ.get("REPLICA_CHECK_SECONDS") or 5)
-READ_YOUR_WRITES_SECONDS = env_int("READ_YOUR_WRITES_SECONDS", 10)
+# A client's reads stay on the primary after its write for as long as a replica deemed healthy may lag.
+READ_YOUR_WRITES_SECONDS = float(
+    os.environ.get("READ_YOUR_WRITES_SECONDS") or REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS
+)
 if REPLICA_URLS:
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL (streaming replicas).")

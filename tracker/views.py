@@ -37,9 +37,10 @@ def healthz(request):
     body = {"status": "ok" if primary_ok else "error", "database": "ok" if primary_ok else "unreachable"}
     readable = primary_ok
     if replica_aliases():
-        states = replica_states()
-        body["replicas"] = [{"alias": s.alias, "ok": s.ok, "lag_seconds": s.lag_seconds} for s in states]
-        readable = primary_ok or any(state.ok for state in states)
+        # A replica is ok when it serves reads: healthy, or (the primary down) any standby that answers.
+        states = [(state, state.ok or (not primary_ok and state.answering)) for state in replica_states()]
+        body["replicas"] = [{"alias": s.alias, "ok": ok, "lag_seconds": s.lag_seconds} for s, ok in states]
+        readable = primary_ok or any(ok for _, ok in states)
         if readable and not primary_ok:
             body["status"] = "degraded"
     return JsonResponse(body, status=200 if readable else 503)

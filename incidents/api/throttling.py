@@ -31,6 +31,10 @@ class CountedThrottle:
             count = self.cache.incr(key)
         except ValueError:  # the window closed between the two calls
             self.cache.set(key, count := 1, timeout=self.duration)
+        if count == 1:
+            # Django's Redis `incr` checks the key, then INCRs: a key expiring in between comes back without
+            # an expiry, which would throttle this client for good. The window's first request sets it.
+            self.cache.touch(key, self.duration)
         self.opened = self.cache.get(f"{key}:opened", self.now)
         return count <= self.num_requests
 
