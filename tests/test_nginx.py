@@ -3,6 +3,7 @@
 tracker with the proxy headers the settings expect, anonymous GETs are cached and credentials never are."""
 
 import shutil
+import socket
 import ssl
 import subprocess
 import time
@@ -69,7 +70,11 @@ def proxied(tmp_path_factory):
         assert checked.returncode == 0, checked.stderr
         server = subprocess.Popen(["nginx", "-c", str(conf), "-g", "daemon off;"])
         try:
-            time.sleep(0.5)
+            for _ in range(100):  # until nginx listens
+                with socket.socket() as probe:
+                    if probe.connect_ex(("127.0.0.1", ports["https"])) == 0:
+                        break
+                time.sleep(0.1)
             yield ports, token
         finally:
             server.terminate()
