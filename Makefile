@@ -64,6 +64,7 @@ bench-replicas: $(VENV)/.installed
 dashboard-assets: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[assets]'
 	$(BIN)/python scripts/build_outlines.py
+	$(BIN)/python scripts/vendor_assets.py
 
 # Backups of the database DATABASE_URL names (default db.sqlite3): `make backup [BACKUP=file]`, then
 # `make restore BACKUP=file` with the service stopped.

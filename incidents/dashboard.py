@@ -2,6 +2,7 @@
 and its GeoJSON) in the browser. The server only sends the page; every number on it comes from the API,
 so the page is also a worked example for dashboard builders."""
 
+from django.conf import settings
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.generic import TemplateView
 
@@ -13,7 +14,13 @@ class DashboardView(TemplateView):
     embed = False
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "embed": self.embed, "latest_release": releases.latest()}
+        return {
+            **super().get_context_data(**kwargs),
+            "embed": self.embed,
+            "latest_release": releases.latest(),
+            "tile_url": settings.MAP_TILE_URL,
+            "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+        }
 
 
 dashboard = DashboardView.as_view()

@@ -307,6 +307,10 @@ USER_THROTTLE_RATE = os.environ.get("USER_THROTTLE_RATE", "1200/minute")
 EXPORT_ANON_MAX_ROWS = env_int("EXPORT_ANON_MAX_ROWS", 10000)
 # Dataset releases (API.md "Releases and feeds"): one directory per version, written once.
 RELEASES_DIR = Path(os.environ.get("RELEASES_DIR") or BASE_DIR / "releases")
+# The dashboard's map: offline outlines only unless a site names its tile service (`{z}/{x}/{y}` template)
+# and the attribution its terms require.
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 # Request bodies: 1 MB, 10 MB for incidents/import/, answered 413 in JSON by one middleware; Django's own
 # check (an HTML 400) is set no lower so that it never answers first.
 MAX_BODY_BYTES = 1024 * 1024

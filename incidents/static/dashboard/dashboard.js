@@ -95,50 +95,47 @@ window.addEventListener("popstate", () => { showFiltersInForm(); render(); });
 
 // --- Panels ---------------------------------------------------------------------------------------
 
-function drawMap(collection) {
-  const panel = document.getElementById("map-panel");
-  const svg = document.getElementById("map");
-  const features = collection.features.filter((feature) => feature.geometry);
-  let [west, south, east, north] = [-12, 34, 42, 71]; // Europe when there is nothing to fit
-  if (features.length) {
-    const lons = features.map((f) => f.geometry.coordinates[0]);
-    const lats = features.map((f) => f.geometry.coordinates[1]);
-    const pad = 2;
-    [west, east] = [Math.min(...lons) - pad, Math.max(...lons) + pad];
-    [south, north] = [Math.min(...lats) - pad, Math.max(...lats) + pad];
-  }
-  // Equirectangular, longitudes shrunk by the cosine of the middle latitude; fitted to 800 × 560.
-  const shrink = Math.cos(((south + north) / 2) * Math.PI / 180);
-  const scale = Math.min(800 / ((east - west) * shrink), 560 / (north - south));
-  const x0 = 400 - ((west + east) / 2) * shrink * scale;
-  const y0 = 280 + ((south + north) / 2) * scale;
-  const project = ([lon, lat]) => [x0 + lon * shrink * scale, y0 - lat * scale];
+let incidentMap = null;
 
-  const shapes = outlines.features.map((country) => {
-    const d = country.geometry.coordinates.flatMap((polygon) => polygon.map((ring) =>
-      "M" + ring.map((point) => project(point).map((v) => v.toFixed(1)).join(",")).join("L") + "Z")).join("");
-    const path = element("path", { d, class: "country" }, null, SVG);
-    path.append(element("title", {}, country.properties.name, SVG));
-    return path;
-  });
-  svg.querySelector(".outlines").replaceChildren(...shapes);
-  svg.querySelector(".marks").replaceChildren(...features.map((feature) => {
-    const [x, y] = project(feature.geometry.coordinates);
-    const mark = element("circle", { cx: x.toFixed(1), cy: y.toFixed(1), r: 5, class: "mark", "data-id": feature.id }, null, SVG);
-    mark.append(element("title", {}, `${feature.properties.title} (${feature.properties.occurred_on})`, SVG));
-    return mark;
-  }));
-  setCaption(panel, `${features.length} incidents with coordinates`);
-  fillTable(panel, features.map((f) => [f.properties.title, f.properties.occurred_on,
-    [f.properties.place, f.properties.country_name].filter(Boolean).join(", "),
-    f.geometry.coordinates[1], f.geometry.coordinates[0]]));
+function placeText(record) {
+  return [record.place, record.country_name].filter(Boolean).join(", ");
 }
 
-function mapUnavailable(message) {
+const PRECISION_SHOWN = { exact: "exact point", locality: "the place", region: "region only", country: "country only" };
+
+// The fallback to the map for keyboards and screen readers: what the map draws, as a table.
+function mapDrawn(kind, items) {
   const panel = document.getElementById("map-panel");
-  document.querySelector("#map .marks").replaceChildren();
-  setCaption(panel, `Not mapped: ${message}`);
-  fillTable(panel, []);
+  const head = panel.querySelector("thead tr");
+  panel.dataset.drawn = kind;
+  if (kind === "incidents") {
+    head.replaceChildren(...["Incident", "Date", "Place", "Located to", "Latitude", "Longitude"]
+      .map((name) => element("th", { scope: "col" }, name)));
+    fillTable(panel, items.map((f) => [f.properties.title, dateText(f.properties.occurred_on, f.properties.date_precision),
+      placeText(f.properties), PRECISION_SHOWN[f.properties.geo_precision] || "—",
+      f.geometry.coordinates[1], f.geometry.coordinates[0]]));
+  } else {
+    head.replaceChildren(...["Grid cell (south-west corner)", "Incidents", "Weapons"]
+      .map((name) => element("th", { scope: "col" }, name)));
+    fillTable(panel, items.map((row) => [row.key, row.incidents, row.weapons]));
+  }
+}
+
+async function drawMap() {
+  const panel = document.getElementById("map-panel");
+  if (!incidentMap) {
+    incidentMap = new IncidentMap(document.getElementById("map"), {
+      api: API, outlines, tileUrl: body.dataset.tileUrl, tileAttribution: body.dataset.tileAttribution,
+      load: getJSON, describe: incidentItem, onDraw: mapDrawn,
+    });
+    window.incidentMap = incidentMap; // for scripts embedding the page, and for the browser tests
+  }
+  const shown = await incidentMap.show(currentFilters());
+  if (!shown) return;
+  const areas = "Pins are places; a shaded ring is a region, a shaded country an incident known only to its country.";
+  const unlocated = shown.unlocated ? `; ${shown.unlocated} without coordinates are not on the map` : "";
+  const drawing = shown.mode === "all" ? "" : " Zoomed out, the map counts incidents per grid cell; zoom in to see them.";
+  setCaption(panel, `${shown.located} incidents with coordinates${unlocated}. ${areas}${drawing}`);
 }
 
 function monthsBetween(first, last) {
@@ -152,28 +149,73 @@ function monthsBetween(first, last) {
   return months;
 }
 
+// Round ticks (1, 2 or 5 times a power of ten) from 0 to at least `highest`, about four of them.
+function ticksUpTo(highest) {
+  const rough = Math.max(1, highest) / 4;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough && Number.isInteger(s)) || Math.ceil(rough);
+  const ticks = [];
+  for (let tick = 0; tick < highest + step; tick += step) ticks.push(tick);
+  return ticks;
+}
+
+const MONTH_NAMES = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+// Month labels at a readable density: every 1, 2, 3, 6, 12… months, at most about ten; the year written
+// on January and on the first label (every 12 months or more: the year alone).
+function monthLabels(months) {
+  const every = [1, 2, 3, 6, 12, 24, 60, 120].find((n) => months.length / n <= 10) || 240;
+  let first = true;
+  return months.map((month) => {
+    const [year, number] = month.split("-").map(Number);
+    if ((year * 12 + number - 1) % every !== 0) return null;
+    const name = MONTH_NAMES[number - 1];
+    const text = every >= 12 ? String(year) : number === 1 || first ? `${name} ${year}` : name;
+    first = false;
+    return text;
+  });
+}
+
+const tooltip = document.getElementById("timeline-tooltip");
+
+function showTooltip(bar) {
+  tooltip.textContent = bar.getAttribute("aria-label");
+  tooltip.hidden = false;
+}
+
 function drawTimeline(stats) {
   const panel = document.getElementById("timeline-panel");
   const svg = document.getElementById("timeline");
   const counts = new Map(stats.results.map((row) => [row.key, row]));
   const months = stats.results.length ? monthsBetween(stats.results[0].key, stats.results.at(-1).key) : [];
-  const highest = Math.max(1, ...stats.results.map((row) => row.incidents));
-  const width = 760 / Math.max(1, months.length);
+  const ticks = ticksUpTo(Math.max(1, ...stats.results.map((row) => row.incidents)));
+  const top = ticks.at(-1);
+  const [left, right, base, height] = [44, 790, 190, 170];
+  const width = (right - left) / Math.max(1, months.length);
+  const axis = ticks.flatMap((tick) => {
+    const y = (base - (tick / top) * height).toFixed(1);
+    return [element("line", { x1: left, x2: right, y1: y, y2: y, class: "gridline" }, null, SVG),
+      element("text", { x: left - 6, y: Number(y) + 4, class: "axis", "text-anchor": "end" }, String(tick), SVG)];
+  });
   const bars = months.map((month, index) => {
-    const incidents = counts.get(month)?.incidents || 0;
-    const height = (incidents / highest) * 170;
-    const bar = element("rect", { x: (20 + index * width).toFixed(2), y: (190 - height).toFixed(2),
-      width: Math.max(1, width - 1).toFixed(2), height: height.toFixed(2), class: "bar", "data-month": month,
-      "data-incidents": incidents }, null, SVG);
-    bar.append(element("title", {}, `${month}: ${incidents}`, SVG));
+    const row = counts.get(month);
+    const incidents = row?.incidents || 0;
+    const barHeight = (incidents / top) * height;
+    const label = `${month}: ${incidents} incident${incidents === 1 ? "" : "s"}, ${row?.weapons || 0} weapons`;
+    const bar = element("rect", { x: (left + index * width).toFixed(2), y: (base - barHeight).toFixed(2),
+      width: Math.max(1, width - 1).toFixed(2), height: Math.max(incidents ? 1 : 0, barHeight).toFixed(2),
+      class: "bar", "data-month": month, "data-incidents": incidents, tabindex: incidents ? 0 : -1,
+      role: "img", "aria-label": label }, null, SVG);
+    bar.append(element("title", {}, label, SVG));
+    for (const type of ["focus", "mouseenter"]) bar.addEventListener(type, () => showTooltip(bar));
+    for (const type of ["blur", "mouseleave"]) bar.addEventListener(type, () => { tooltip.hidden = true; });
     return bar;
   });
-  const labels = months.length ? [
-    element("text", { x: 20, y: 210, class: "axis" }, months[0], SVG),
-    element("text", { x: 780, y: 210, class: "axis", "text-anchor": "end" }, months.at(-1), SVG),
-  ] : [];
+  const labels = monthLabels(months).flatMap((text, index) => text === null ? [] : [
+    element("text", { x: (left + (index + 0.5) * width).toFixed(1), y: 208, class: "axis month-label",
+      "text-anchor": "middle" }, text, SVG)]);
   const title = svg.querySelector("title");
-  svg.replaceChildren(title, ...bars, ...labels);
+  svg.replaceChildren(title, ...axis, ...bars, ...labels);
   const byMonth = stats.results.reduce((sum, row) => sum + row.incidents, 0);
   const imprecise = stats.total.imprecise || 0;
   panel.dataset.total = byMonth + imprecise;
@@ -217,13 +259,23 @@ function excerptOf(source) {
   return shown;
 }
 
+const QUANTITY_SHOWN = { exact: "", approximate: "about ", at_least: "at least " };
+
+function weaponsText(weapons) {
+  return weapons.map((weapon) => {
+    const quantity = weapon.quantity === null ? "unknown number of" : `${QUANTITY_SHOWN[weapon.quantity_precision] || ""}${weapon.quantity}`;
+    return `${quantity} ${weapon.category}${weapon.description ? ` (${weapon.description})` : ""}`;
+  }).join("; ");
+}
+
 function incidentItem(incident) {
   const item = element("li", { "data-id": incident.id });
   const heading = element("h3");
   heading.append(element("a", { href: `${API}incidents/${incident.id}/` }, incident.title));
-  const place = [incident.place, incident.country_name].filter(Boolean).join(", ");
+  const located = incident.geo_precision ? ` (located to ${PRECISION_SHOWN[incident.geo_precision]})` : "";
   item.append(heading, element("p", { class: "meta" },
-    `${incident.occurred_on} (${incident.date_precision}) · ${place} · ${incident.verification}`));
+    `${dateText(incident.occurred_on, incident.date_precision)} · ${placeText(incident)}${located} · ${incident.verification}`));
+  if (incident.weapons?.length) item.append(element("p", { class: "meta weapons" }, `Weapons: ${weaponsText(incident.weapons)}`));
   const sources = element("ul", { class: "sources", "aria-label": `Sources of incident ${incident.id}` });
   for (const source of incident.sources) {
     const entry = element("li");
@@ -282,23 +334,18 @@ async function render() {
   body.dataset.ready = "";
   status.textContent = "Loading…";
   updateLinks();
-  const fields = "id,title,occurred_on,date_precision,place,country_name,verification,sources";
+  const fields = "id,title,occurred_on,date_precision,geo_precision,place,country_name,verification,weapons,sources";
   try {
     const [months, byCountry, byCategory] = await Promise.all([
       getJSON(apiUrl("stats/", { group_by: "month" })),
       getJSON(apiUrl("stats/", { group_by: "country" })),
       getJSON(apiUrl("stats/", { group_by: "weapon_category" })),
       showIncidents(apiUrl("incidents/", { fields, limit: 20 }), false),
+      drawMap(),
     ]);
     drawTimeline(months);
     drawBars("country-panel", byCountry);
     drawBars("category-panel", byCategory);
-    try {
-      drawMap(await getJSON(apiUrl("incidents/", { format: "geojson" }), "application/geo+json"));
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      mapUnavailable(error.message);
-    }
     status.textContent = `${months.total.incidents} incidents match these filters.`;
     body.dataset.ready = "true";
   } catch (error) {

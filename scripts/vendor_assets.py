@@ -1,0 +1,89 @@
+"""Vendor the dashboard's map libraries (and axe-core, for the browser tests only) from the npm registry,
+so that `make run` needs neither Node.js nor the network: `make dashboard-assets` runs this, and the files
+it writes are committed.
+
+Each package is pinned; its tarball is checked against the registry's `dist.integrity` (SHA-512) before
+anything is extracted, and `VENDORED.json` records the version, the tarball, its integrity, the licence and
+the SHA-256 of every file taken, so a reviewer can check the committed files against the registry.
+"""
+
+import base64
+import hashlib
+import io
+import json
+import sys
+import tarfile
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REGISTRY = "https://registry.npmjs.org"
+
+# package, version, {file in the tarball (under `package/`): where it goes, relative to ROOT}
+PACKAGES = [
+    (
+        "leaflet",
+        "1.9.4",
+        "incidents/static/vendor/leaflet",
+        ["dist/leaflet.js", "dist/leaflet.css", "dist/images/marker-icon.png", "dist/images/marker-icon-2x.png",
+         "dist/images/marker-shadow.png", "dist/images/layers.png", "dist/images/layers-2x.png", "LICENSE"],
+    ),
+    (
+        "leaflet.markercluster",
+        "1.5.3",
+        "incidents/static/vendor/leaflet.markercluster",
+        ["dist/leaflet.markercluster.js", "dist/MarkerCluster.css", "dist/MarkerCluster.Default.css",
+         "MIT-LICENCE.txt"],
+    ),
+    # For the accessibility checks of the browser tests; never served.
+    ("axe-core", "4.14.1", "tests/vendor/axe-core", ["axe.min.js", "LICENSE"]),
+]
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return response.read()
+
+
+def checked_tarball(name: str, version: str) -> tuple[dict, bytes]:
+    meta = json.loads(fetch(f"{REGISTRY}/{name}/{version}"))
+    tarball = fetch(meta["dist"]["tarball"])
+    algorithm, _, expected = meta["dist"]["integrity"].partition("-")
+    actual = base64.b64encode(hashlib.new(algorithm, tarball).digest()).decode()
+    if algorithm != "sha512" or actual != expected:
+        sys.exit(f"{name}@{version}: the tarball does not match the registry's integrity {meta['dist']['integrity']}")
+    return meta, tarball
+
+
+def vendor(name: str, version: str, target: str, files: list[str]) -> dict:
+    meta, tarball = checked_tarball(name, version)
+    destination = ROOT / target
+    destination.mkdir(parents=True, exist_ok=True)
+    taken = {}
+    with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
+        for file in files:
+            data = archive.extractfile(f"package/{file}").read()
+            path = destination / Path(file).relative_to("dist") if file.startswith("dist/") else destination / file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            taken[str(path.relative_to(ROOT))] = hashlib.sha256(data).hexdigest()
+    return {
+        "name": name,
+        "version": version,
+        "licence": meta["license"],
+        "tarball": meta["dist"]["tarball"],
+        "integrity": meta["dist"]["integrity"],
+        "files": taken,
+    }
+
+
+def main() -> None:
+    record = [vendor(*package) for package in PACKAGES]
+    out = ROOT / "incidents" / "static" / "vendor" / "VENDORED.json"
+    out.write_text(json.dumps(record, indent=2) + "\n")
+    for package in record:
+        print(f"{package['name']}@{package['version']} ({package['licence']}): {len(package['files'])} files")
+
+
+if __name__ == "__main__":
+    main()
