@@ -4,6 +4,7 @@ the API would refuse, and every change is recorded with the editor who made it."
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import csrf_protect_m
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +12,7 @@ from django.db import models
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
@@ -239,6 +241,7 @@ class IncidentAdmin(ServiceHistoryAdmin):
         "geocode_query",
         "geocoded_at",
         "geocode_warning",
+        "location_map",
         "created_at",
         "updated_at",
     ]
@@ -248,7 +251,7 @@ class IncidentAdmin(ServiceHistoryAdmin):
             {"fields": ["title", "summary", "incident_type", "verification", "status", "tag_slugs", "loaded_version"]},
         ),
         ("When", {"fields": ["occurred_on", "date_precision", "reported_on"]}),
-        ("Where", {"fields": ["country", "admin1", "place", "latitude", "longitude", "geo_precision"]}),
+        ("Where", {"fields": ["country", "admin1", "place", "latitude", "longitude", "geo_precision", "location_map"]}),
         (
             "Provenance of the coordinates",
             {"fields": ["geocode_provider", "geocode_query", "geocoded_at", "geocode_warning"]},
@@ -256,6 +259,26 @@ class IncidentAdmin(ServiceHistoryAdmin):
         ("Record", {"fields": ["uid", "version", "weapons_total", "created_at", "updated_at"]}),
     ]
     actions = ["publish_selected", "archive_selected", "geocode_selected", "merge_selected"]
+
+    class Media:
+        css = {"all": ["vendor/leaflet/leaflet.css", "dashboard/admin_map.css"]}
+        js = ["vendor/leaflet/leaflet.js", "dashboard/basemap.js", "dashboard/admin_map.js"]
+
+    @admin.display(description="map")
+    def location_map(self, incident):
+        """Where the coordinates put the incident, on the dashboard's offline map, before it is published.
+        Clicking the map or dragging the pin fills latitude and longitude (saved as `manual` coordinates)."""
+        warning = incident.geocode_warning if incident else ""
+        return format_html(
+            '<div id="location-map" class="location-map" role="region" aria-label="Map of the incident\'s coordinates"'
+            ' data-outlines="{}" data-tile-url="{}" data-tile-attribution="{}"></div>'
+            '<p class="help">Click the map or drag the pin to set the coordinates by hand (saved with geocode'
+            " provider <code>manual</code>), then choose how precise they are (empty: exact).</p>{}",
+            static("dashboard/countries.geojson"),
+            settings.MAP_TILE_URL,
+            settings.MAP_TILE_ATTRIBUTION,
+            format_html('<p class="location-map-warning">Country check: {}</p>', warning) if warning else "",
+        )
 
     def save_model(self, request, obj, form, change):
         """Deferred: the incident is saved with its inlines in `save_related`, in one service call."""

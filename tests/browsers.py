@@ -8,11 +8,12 @@ import pytest
 try:  # the `browser` extra; `make test` collects these modules without it (and deselects their tests)
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select, WebDriverWait
 except ImportError:
-    webdriver = Service = By = Keys = Select = WebDriverWait = None
+    webdriver = ActionChains = Service = By = Keys = Select = WebDriverWait = None
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 # Chromium's own background traffic (updates, sync, field trials) would try to leave this closed machine.
@@ -41,3 +42,41 @@ def start_chromium():
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_window_size(1280, 1600)
     return driver
+
+
+# The dashboard's map under load (tests/test_map_browser.py and bench/dashboard.py): how long the page takes
+# to draw everything, and each pan or zoom until the map has drawn the new view. Returned, never asserted.
+MOVES = (
+    "map.zoomIn(1, {animate: false})",
+    "map.panBy([300, 0], {animate: false})",
+    "map.zoomIn(1, {animate: false})",
+    "map.panBy([0, -200], {animate: false})",
+    "map.zoomIn(2, {animate: false})",
+    "map.panBy([-250, 150], {animate: false})",
+    "map.zoomOut(2, {animate: false})",
+    "map.panBy([200, 200], {animate: false})",
+    "map.zoomOut(1, {animate: false})",
+    "map.zoomOut(1, {animate: false})",
+)
+
+
+def wait_for_dashboard(driver, timeout: int = 120) -> float:
+    """Wait until every panel is drawn; answers the milliseconds from navigation to that moment."""
+    WebDriverWait(driver, timeout).until(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+    state = driver.find_element(By.TAG_NAME, "body").get_attribute("data-ready")
+    assert state == "true", driver.find_element(By.ID, "status").text
+    return driver.execute_script("return window.dashboardReadyAt")
+
+
+def redraw_ms(driver, move: str, timeout: int = 120) -> dict:
+    """Make one move on the map and wait for its redraw; answers what was drawn and how long it took."""
+    driver.set_script_timeout(timeout)
+    return driver.execute_async_script(
+        "const [move, done] = arguments; const incidentMap = window.incidentMap; const map = incidentMap.map;"
+        "const before = Number(map.getContainer().dataset.drawSequence || 0); const started = performance.now();"
+        "const check = () => Number(map.getContainer().dataset.drawSequence || 0) > before"
+        "  ? done({ms: performance.now() - started, drawn: incidentMap.drawnAs, zoom: map.getZoom()})"
+        "  : setTimeout(check, 5);"
+        "eval(move); check();",
+        move,
+    )

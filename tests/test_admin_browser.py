@@ -1,10 +1,10 @@
 """The admin as an editor uses it, in headless Chromium against gunicorn: log in, add an incident with a
 weapon inline, a new source made in the "add another" popup and a place, save; the public API then shows
-the incident with the coordinates the service's geocoder found."""
+the incident with the coordinates the service's geocoder found; then the editor moves it on the form's map."""
 
 import pytest
 
-from tests.browsers import By, Select, WebDriverWait
+from tests.browsers import ActionChains, By, Select, WebDriverWait
 from tests.live import call, environment, gunicorn, manage
 
 pytestmark = pytest.mark.browser
@@ -82,3 +82,44 @@ def test_an_editor_adds_an_incident_with_a_weapon_a_new_source_and_a_place(site,
     assert [source["url"] for source in record["sources"]] == ["https://news.example.org/malmo-grenades"]
     assert record["geocode"]["provider"] == "gazetteer" and record["geo_precision"] == "locality"
     assert (round(record["latitude"], 2), round(record["longitude"], 2)) == (55.61, 13.0)
+
+
+def test_dragging_the_admin_maps_pin_saves_manual_coordinates_and_shows_the_country_check(site, browser):
+    """Builds on the incident the test above saved (geocoded to Malmö by the gazetteer)."""
+    status, _, page = call("GET", f"{site}/api/v1/incidents/?fields=id,latitude,longitude")
+    incident = page["results"][0]
+    browser.get(f"{site}/admin/incidents/incident/{incident['id']}/change/")
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "#location-map[data-ready]"))
+    pin = browser.find_element(By.CSS_SELECTOR, "#location-map .incident-pin")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", pin)
+    pin_at = browser.execute_script("return window.locationMap.getCenter()")  # the map opens on the pin
+    assert (round(pin_at["lat"], 2), round(pin_at["lng"], 2)) == (55.61, 13.0)
+
+    # 250 pixels west at zoom 6 is about 5.5 degrees: Jutland, in Denmark, far from every place in Sweden.
+    ActionChains(browser).click_and_hold(pin).move_by_offset(-20, 0).move_by_offset(-230, 0).release().perform()
+    latitude = browser.find_element(By.ID, "id_latitude").get_attribute("value")
+    longitude = browser.find_element(By.ID, "id_longitude").get_attribute("value")
+    assert 7 < float(longitude) < 9.5 and abs(float(latitude) - 55.61) < 0.2, (latitude, longitude)
+    choose(browser, "id_geo_precision", "exact")
+    browser.find_element(By.NAME, "_continue").click()
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, ".messagelist .success"))
+
+    status, _, record = call("GET", f"{site}/api/v1/incidents/{incident['id']}/")
+    assert status == 200
+    assert (f"{record['latitude']:.6f}", f"{record['longitude']:.6f}") == (latitude, longitude)
+    assert record["geo_precision"] == "exact" and record["geocode"]["provider"] == "manual"
+    warning = browser.find_element(By.CSS_SELECTOR, ".location-map-warning").text
+    assert "in Sweden" in warning and record["geocode"]["warning"] in warning
+
+    # Clicking the map puts the pin there and fills the fields too (Selenium's offsets are from the centre).
+    box = browser.find_element(By.ID, "location-map")
+    ActionChains(browser).move_to_element_with_offset(box, 60, 40).click().perform()
+    expected = browser.execute_script(
+        "const size = window.locationMap.getSize();"
+        "const point = window.locationMap.containerPointToLatLng([size.x / 2 + 60, size.y / 2 + 40]);"
+        "return [point.lat, point.lng];"
+    )
+    fields = ("id_latitude", "id_longitude")
+    typed = [float(browser.find_element(By.ID, name).get_attribute("value")) for name in fields]
+    assert typed == pytest.approx(expected, abs=0.05)
+    assert typed[1] != pytest.approx(float(longitude), abs=0.05)

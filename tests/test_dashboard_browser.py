@@ -1,14 +1,18 @@
 """The dashboard in headless Chromium (Debian's `chromium` and `chromium-driver`, driven by Selenium),
-against gunicorn serving the sourced fixtures. `make test` deselects these; `.ci/run` installs the
+against gunicorn serving the sourced fixtures: every panel, the Leaflet map (clusters, popups, precision),
+keyboard access and axe-core's accessibility rules. `make test` deselects these; `.ci/run` installs the
 browser and runs them (`make test-browser`). A screenshot of each run is saved under docs/."""
 
 import json
+import time
 import urllib.request
 
 import pytest
 
-from tests.browsers import Keys, WebDriverWait
+from tests.browsers import By, Keys, WebDriverWait
 from tests.live import ROOT, environment, gunicorn, manage
+
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +48,7 @@ def panels(browser) -> dict:
     const rows = (id) => [...document.querySelectorAll(`#${id} .bar-row`)].map(
         (row) => [row.dataset.key, Number(row.querySelector('.bar-value').textContent)]);
     return {
-      marks: [...document.querySelectorAll('#map .mark')].map((mark) => Number(mark.dataset.id)).sort((a, b) => a - b),
+      marks: window.incidentMap.drawnIds,
       timeline_total: Number(document.getElementById('timeline-panel').dataset.total),
       months: [...document.querySelectorAll('#timeline .bar')].map((bar) => Number(bar.dataset.incidents)),
       countries: rows('country-panel'),
@@ -158,3 +162,193 @@ def test_a_translated_excerpt_is_marked_as_such_and_a_quote_is_a_quote(site, bro
     )
     assert [True, "inaccurate (translated from Finnish)", False] in excerpts
     assert [False, "have also been found in Sweden, Denmark and the Netherlands", True] in excerpts
+
+
+# --- The map ---------------------------------------------------------------------------------------------
+
+MAP_STATE = """
+const map = window.incidentMap;
+const areas = [...document.querySelectorAll('#map path.incident-area')];
+return {
+  zoom: map.map.getZoom(),
+  bounds: [map.map.getBounds().getSouth(), map.map.getBounds().getWest(), map.map.getBounds().getNorth(),
+           map.map.getBounds().getEast()],
+  clusters: [...document.querySelectorAll('#map .marker-cluster span')].map((span) => Number(span.textContent)),
+  pins: [...document.querySelectorAll('#map .incident-pin')].map((pin) => Number(pin.dataset.id)),
+  rings: areas.filter((area) => area.dataset.id).map((area) => Number(area.dataset.id)),
+  countries: Object.fromEntries(areas.filter((area) => area.dataset.country)
+    .map((area) => [area.dataset.country, Number(area.dataset.incidents)])),
+};
+"""
+
+
+def map_state(browser) -> dict:
+    return browser.execute_script(MAP_STATE)
+
+
+def settled(browser, move: str = "") -> dict:
+    """Run `move` (JavaScript on `map`, the Leaflet map), then wait until the map, its clusters and their
+    animations have settled: the same state read twice, half a second apart."""
+    if move:
+        browser.execute_script("const map = window.incidentMap.map;" + move)
+    states = [None]
+
+    def steady(driver):
+        time.sleep(0.5)  # a poll interval: the state is compared with the one read half a second before
+        states.append(map_state(driver))
+        return states[-1] == states[-2]
+
+    WebDriverWait(browser, 30).until(steady)
+    return states[-1]
+
+
+def located(site: str, query: str = "") -> list[dict]:
+    return api(site, f"incidents/?format=geojson&fields=id,country,geo_precision{query}")["features"]
+
+
+def test_the_clusters_pins_and_areas_account_for_every_feature_once(site, browser):
+    browser.get(f"{site}/dashboard/")
+    wait_until_drawn(browser)
+    features = located(site)
+    first = map_state(browser)["zoom"]
+    browser.find_element(By.CSS_SELECTOR, "#map button.show-all").click()
+    state = settled(browser)
+    assert state["zoom"] < first
+    assert state["clusters"], "far out, nearby incidents are clustered"
+    drawn = sum(state["clusters"]) + len(state["pins"]) + len(state["rings"]) + sum(state["countries"].values())
+    assert drawn == len(features)
+    by_precision = {
+        precision: sorted(f["id"] for f in features if f["properties"]["geo_precision"] == precision)
+        for precision in ("exact", "locality", "region", "country")
+    }
+    countries = {}
+    for feature in features:
+        if feature["properties"]["geo_precision"] == "country":
+            countries[feature["properties"]["country"]] = countries.get(feature["properties"]["country"], 0) + 1
+    assert state["countries"] == countries  # every country-level incident is its shaded country, not a point
+    assert by_precision["country"] and by_precision["region"]
+
+
+def test_clicking_a_cluster_zooms_in(site, browser):
+    browser.get(f"{site}/dashboard/")
+    wait_until_drawn(browser)
+    before = map_state(browser)
+    # A cluster of incidents at different points (one of incidents at a single point spreads them out instead).
+    cluster = browser.execute_script(
+        "const clusters = window.incidentMap.clusters;"
+        "return clusters.getLayers().map((mark) => clusters.getVisibleParent(mark)).find((shown) => shown"
+        "  && shown.getAllChildMarkers"
+        "  && new Set(shown.getAllChildMarkers().map((mark) => mark.getLatLng().toString())).size > 1)?.getElement()"
+    )
+    assert cluster is not None, before
+    cluster.click()
+    assert settled(browser)["zoom"] > before["zoom"]
+
+
+def test_a_country_level_incident_is_a_shaded_country_and_a_region_a_ring_never_a_pin(site, browser):
+    browser.get(f"{site}/dashboard/")
+    wait_until_drawn(browser)
+    features = located(site)
+    for feature in features:
+        precision = feature["properties"]["geo_precision"]
+        if precision not in ("country", "region"):
+            continue
+        longitude, latitude = feature["geometry"]["coordinates"]
+        # As close as the map goes: nothing is clustered any more, every incident is drawn as itself.
+        state = settled(browser, f"map.setView([{latitude}, {longitude}], 18, {{animate: false}});")
+        assert feature["id"] not in state["pins"], feature
+        if precision == "country":
+            assert feature["properties"]["country"] in state["countries"], feature
+        else:
+            assert feature["id"] in state["rings"], feature
+    assert any(f["properties"]["geo_precision"] == "country" for f in features)
+
+
+def test_the_first_view_is_where_most_incidents_are_not_stretched_by_outliers(site, browser):
+    browser.get(f"{site}/dashboard/")
+    wait_until_drawn(browser)
+    south, west, north, east = map_state(browser)["bounds"]
+    features = located(site)
+    nordic = [f["geometry"]["coordinates"] for f in features if f["properties"]["country"] in ("SE", "DK", "FI")]
+    washington = [f["geometry"]["coordinates"] for f in features if f["properties"]["country"] == "US"]
+    assert nordic and washington
+    assert all(west <= lon <= east and south <= lat <= north for lon, lat in nordic)
+    assert not any(west <= lon <= east for lon, lat in washington)
+    # The Nordic incidents span a good part of the frame instead of sitting in a corner of the Atlantic.
+    nordic_width = max(lon for lon, _ in nordic) - min(lon for lon, _ in nordic)
+    nordic_height = max(lat for _, lat in nordic) - min(lat for _, lat in nordic)
+    assert nordic_width / (east - west) > 0.2 and nordic_height / (north - south) > 0.3, (south, west, north, east)
+    assert min(lon for lon, _ in nordic) > west + 0.05 * (east - west)  # not squeezed against an edge
+
+
+def test_a_pins_popup_lists_the_incidents_sources_with_stance_and_grade(site, browser):
+    browser.get(f"{site}/dashboard/")
+    wait_until_drawn(browser)
+    pin = browser.find_element(By.CSS_SELECTOR, "#map .incident-pin")
+    incident_id = int(pin.get_attribute("data-id"))
+    pin.click()
+    WebDriverWait(browser, 30).until(
+        lambda driver: driver.find_elements(By.CSS_SELECTOR, f".leaflet-popup-content li[data-id='{incident_id}']")
+    )
+    record = api(site, f"incidents/{incident_id}/")
+    popup = browser.find_element(By.CSS_SELECTOR, ".leaflet-popup-content")
+    links = [
+        (link.get_attribute("href"), link.text) for link in popup.find_elements(By.CSS_SELECTOR, ".sources li > a")
+    ]
+    expected = [(s["url"], ": ".join(filter(None, [s["publisher"], s["title"]]))) for s in record["sources"]]
+    assert links == expected
+    text = popup.text
+    assert record["title"] in text and record["verification"] in text
+    for source in record["sources"]:
+        assert f"{source['stance']} · grade {source['reliability']}{source['credibility']}" in text
+
+
+def test_the_map_follows_the_filters(site, browser):
+    browser.get(f"{site}/dashboard/?country=NL")
+    wait_until_drawn(browser)
+    assert browser.execute_script("return window.incidentMap.drawnIds") == sorted(
+        f["id"] for f in located(site, "&country=NL")
+    )
+    rows = browser.find_elements(By.CSS_SELECTOR, "#map-panel tbody tr")
+    assert len(rows) == len(located(site, "&country=NL"))  # the data table shows what the map shows
+
+
+def test_a_month_bar_can_be_focused_and_tells_its_numbers(site, browser):
+    browser.get(f"{site}/dashboard/")
+    wait_until_drawn(browser)
+    months = {row["key"]: row for row in api(site, "stats/?group_by=month")["results"]}
+    labels = [label.text for label in browser.find_elements(By.CSS_SELECTOR, "#timeline .month-label")]
+    assert 2 <= len(labels) <= 11 and any(" 20" in label for label in labels)
+    ticks = [tick.text for tick in browser.find_elements(By.CSS_SELECTOR, "#timeline text.axis[text-anchor=end]")]
+    assert ticks[0] == "0" and int(ticks[-1]) >= max(row["incidents"] for row in months.values())
+    bar = browser.find_element(By.CSS_SELECTOR, "#timeline .bar[tabindex='0']")
+    browser.execute_script("arguments[0].focus()", bar)
+    month = bar.get_attribute("data-month")
+    tooltip = browser.find_element(By.ID, "timeline-tooltip")
+    assert tooltip.is_displayed()
+    assert tooltip.text.startswith(f"{month}: {months[month]['incidents']} incident")
+
+
+@pytest.mark.parametrize("page", ["/dashboard/", "/dashboard/embed/"])
+def test_axe_finds_no_serious_or_critical_violations(site, browser, page):
+    browser.get(f"{site}{page}")
+    wait_until_drawn(browser)
+    browser.execute_script(AXE.read_text())
+    browser.set_script_timeout(60)
+    violations = browser.execute_async_script(
+        "const done = arguments[0];"
+        "axe.run(document).then((result) => done(result.violations.map((v) => "
+        "({id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5)}))));"
+    )
+    serious = [violation for violation in violations if violation["impact"] in ("serious", "critical")]
+    assert serious == []
+
+
+def test_no_request_leaves_the_site_without_a_tile_service(site, browser):
+    browser.get(f"{site}/dashboard/")
+    wait_until_drawn(browser)
+    browser.find_element(By.CSS_SELECTOR, "#map .incident-pin").click()  # a popup fetches too
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content li"))
+    requested = browser.execute_script("return performance.getEntriesByType('resource').map((entry) => entry.name)")
+    assert any("/api/v1/stats/" in url for url in requested) and any(".js" in url for url in requested)
+    assert [url for url in requested if not url.startswith(site + "/")] == []

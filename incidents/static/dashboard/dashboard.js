@@ -280,7 +280,7 @@ function incidentItem(incident) {
   for (const source of incident.sources) {
     const entry = element("li");
     entry.append(element("a", { href: source.url, rel: "noopener", target: "_blank" },
-      `${source.publisher}: ${source.title}`));
+      [source.publisher, source.title].filter(Boolean).join(": ")));
     if (source.published_on) entry.append(` (${source.published_on})`);
     entry.append(` · ${source.stance} · grade ${source.reliability}${source.credibility}`);
     if (source.excerpt) entry.append(excerptOf(source));
@@ -347,6 +347,7 @@ async function render() {
     drawBars("country-panel", byCountry);
     drawBars("category-panel", byCategory);
     status.textContent = `${months.total.incidents} incidents match these filters.`;
+    window.dashboardReadyAt = performance.now(); // milliseconds since navigation, for the measurements
     body.dataset.ready = "true";
   } catch (error) {
     status.textContent = `Could not load the data: ${error.message}`;

@@ -6,8 +6,10 @@
 "use strict";
 
 const POINTS_MAX = 5000; // below this many located incidents (in all, or in the view) incidents are drawn
-const CELL_SIZES = [10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01]; // each tiles a level of the grid rollup
-const CELLS_ACROSS = 24; // about this many grid cells across the map
+// Each size tiles a level of the grid rollup (whole multiples of 1, 0.1 or 0.01 degrees), so a map reads few rows.
+const CELL_SIZES = [10, 5, 3, 2, 1, 0.5, 0.3, 0.2, 0.1, 0.05, 0.03, 0.02, 0.01];
+const CELLS_ACROSS = 20; // about this many grid cells across the map: room for each cell's count
+const COMPACT = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
 const REGION_RADIUS_METRES = 75000; // "somewhere in this region": a ring about an admin1 region's size
 const POINT_FIELDS = "id,title,occurred_on,date_precision,geo_precision,place,country,country_name";
 const POPUP_FIELDS = "id,title,occurred_on,date_precision,geo_precision,place,country_name,verification,weapons,sources";
@@ -106,7 +108,10 @@ class IncidentMap {
   // --- Incidents --------------------------------------------------------------------------------------
 
   drawIncidents(features) {
-    const clusters = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 50, chunkedLoading: true });
+    // Close up (zoom 17 and more) every incident is drawn as itself, even where several share a point.
+    const clusters = L.markerClusterGroup({
+      showCoverageOnHover: false, maxClusterRadius: 50, chunkedLoading: true, disableClusteringAtZoom: 17,
+    });
     const byCountry = new Map();
     for (const feature of features) {
       const [lon, lat] = feature.geometry.coordinates;
@@ -123,7 +128,7 @@ class IncidentMap {
     for (const area of areas) this.drawn.addLayer(area);
     this.drawn.addLayer(clusters);
     this.clusters = clusters;
-    this.areaCount = areas.reduce((sum, area) => sum + area.incidentCount, 0);
+    this.drawnIds = features.map((feature) => feature.id).sort((a, b) => a - b);
     this.onDraw("incidents", features);
   }
 
@@ -146,9 +151,11 @@ class IncidentMap {
     const area = L.geoJSON(this.countryShapes.get(country), {
       style: { className: "incident-area precision-country" },
     });
-    area.incidentCount = incidents.length;
     const name = incidents[0].country_name || country;
-    area.on("add", () => area.eachLayer((shape) => shape.getElement()?.setAttribute("data-country", country)));
+    area.on("add", () => area.eachLayer((shape) => {
+      shape.getElement()?.setAttribute("data-country", country);
+      shape.getElement()?.setAttribute("data-incidents", incidents.length);
+    }));
     area.bindTooltip(`${incidents.length} placed only to ${name}`, { sticky: true });
     area.bindPopup(() => this.popupFor("incidents/", {
       country, geo_precision: "country", limit: AREA_POPUP_MAX, ordering: "-occurred_on",
@@ -225,8 +232,11 @@ class IncidentMap {
       layers.push(L.rectangle(bounds, {
         className: "grid-cell", weight: 0.5, fillOpacity: 0.15 + 0.6 * strength, interactive: false,
       }));
-      const count = L.marker([row.center[1], row.center[0]], {
-        icon: L.divIcon({ className: "grid-count", html: `<span>${row.incidents}</span>`, iconSize: [40, 20] }),
+      const count = L.marker([south + cell / 2, west + cell / 2], {
+        icon: L.divIcon({
+          className: "grid-count", iconSize: [40, 20],
+          html: `<span data-incidents="${row.incidents}">${COMPACT.format(row.incidents)}</span>`,
+        }),
         title: `${row.incidents} incidents in this cell: zoom in`, alt: `${row.incidents} incidents`, keyboard: true,
       });
       count.on("click", () => this.map.fitBounds(bounds));
@@ -235,6 +245,7 @@ class IncidentMap {
     this.drawn.clearLayers();
     for (const layer of layers) this.drawn.addLayer(layer);
     this.clusters = null;
+    this.drawnIds = [];
     this.onDraw("cells", rows);
   }
 }
