@@ -6,7 +6,7 @@ PORT ?= 8000
 # Tests never need a real secret; the service itself refuses to start without one when DEBUG is off.
 TEST_ENV := SECRET_KEY=insecure-test-only-key
 
-.PHONY: run test test-browser test-services lint fuzz bench bench-replicas backup restore clean dashboard-assets
+.PHONY: run test test-browser test-services lint fuzz bench bench-replicas bench-dashboard backup restore clean dashboard-assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,13 @@ bench-replicas: $(VENV)/.installed
 	$(BIN)/python bench/replicas.py --primary $(PRIMARY) --replica $(REPLICA) $(BENCH_ARGS)
 
 # The dashboard's country outlines (Natural Earth via a PyPI wheel), committed; rerun to rebuild them.
+# The dashboard's map at 200k and 1M synthetic incidents in headless Chromium (not part of CI): bench/RESULTS.md.
+bench-dashboard: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[browser]'
+	$(BIN)/python bench/dashboard.py
+
+# The map libraries (Leaflet, Leaflet.markercluster) and axe-core from the npm registry, checked against its
+# integrity hashes (incidents/static/vendor/VENDORED.json), and the Natural Earth outlines; the results are committed.
 dashboard-assets: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[assets]'
 	$(BIN)/python scripts/build_outlines.py

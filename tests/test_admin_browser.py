@@ -112,7 +112,9 @@ def test_dragging_the_admin_maps_pin_saves_manual_coordinates_and_shows_the_coun
     assert "in Sweden" in warning and record["geocode"]["warning"] in warning
 
     # Clicking the map puts the pin there and fills the fields too (Selenium's offsets are from the centre).
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "#location-map[data-ready]"))
     box = browser.find_element(By.ID, "location-map")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
     ActionChains(browser).move_to_element_with_offset(box, 60, 40).click().perform()
     expected = browser.execute_script(
         "const size = window.locationMap.getSize();"

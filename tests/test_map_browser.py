@@ -96,7 +96,7 @@ def test_with_200k_incidents_the_map_draws_grid_cells_then_a_small_views_inciden
     browser.get(f"{big_site}/dashboard/")
     ready_ms = wait_for_dashboard(browser)
     view = browser.execute_script(
-        "const m = window.incidentMap; return {drawn: m.drawnAs, cell: m.cellSize(), bbox: m.viewBox(),"
+        "const m = window.incidentMap; return {drawn: m.drawnAs, cell: m.lastView.cell, bbox: m.lastView.bbox,"
         " counts: [...document.querySelectorAll('#map .grid-count span')].map((s) => Number(s.dataset.incidents))};"
     )
     assert view["drawn"] == "cells"
@@ -109,7 +109,7 @@ def test_with_200k_incidents_the_map_draws_grid_cells_then_a_small_views_inciden
     # Zoomed in on one dense spot, few enough incidents are in view: the incidents of that area are drawn.
     closer = redraw_ms(browser, "map.setView(map.getCenter(), 12, {animate: false})")
     assert closer["drawn"] == "incidents"
-    bbox = browser.execute_script("return window.incidentMap.viewBox()")
+    bbox = browser.execute_script("return window.incidentMap.lastView.bbox")
     in_view = api(big_site, f"incidents/?format=geojson&fields=id&bbox={bbox}")["features"]
     assert browser.execute_script("return window.incidentMap.drawnIds") == sorted(f["id"] for f in in_view)
 

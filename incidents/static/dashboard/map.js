@@ -183,14 +183,17 @@ class IncidentMap {
 
   // --- Grid cells (many incidents) ---------------------------------------------------------------------
 
-  viewBox() {
+  // The view as a `bbox`, widened to whole cells of `cell` degrees: each cell is then counted whole (as it
+  // is drawn), and the grid rollup answers without reading the incidents on the box's border.
+  gridBox(cell) {
     const bounds = this.map.getBounds();
-    const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
-    const west = clamp(bounds.getWest(), -180, 179.99);
-    const east = clamp(bounds.getEast(), west + 0.01, 180);
-    const south = clamp(bounds.getSouth(), -90, 89.99);
-    const north = clamp(bounds.getNorth(), south + 0.01, 90);
-    return [west, south, east, north].map((value) => value.toFixed(4)).join(",");
+    const step = Math.round(cell * 100); // in hundredths of a degree, to keep the edges exact
+    const snap = (value, round, low, high) => Math.min(high, Math.max(low, round((value * 100) / step) * step));
+    const west = snap(bounds.getWest(), Math.floor, -18000, 18000 - step);
+    const east = snap(bounds.getEast(), Math.ceil, west + step, 18000);
+    const south = snap(bounds.getSouth(), Math.floor, -9000, 9000 - step);
+    const north = snap(bounds.getNorth(), Math.ceil, south + step, 9000);
+    return [west, south, east, north].map((value) => (value / 100).toFixed(2)).join(",");
   }
 
   cellSize() {
@@ -202,8 +205,9 @@ class IncidentMap {
   async drawView() {
     const request = ++this.request;
     const started = performance.now();
-    const bbox = this.viewBox();
     const cell = this.cellSize();
+    const bbox = this.gridBox(cell);
+    this.lastView = { cell, bbox };
     const grid = await this.load(this.url("stats/", { group_by: "grid", cell, bbox }));
     if (request !== this.request) return;
     const inView = grid.results.reduce((sum, row) => sum + row.incidents, 0);
