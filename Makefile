@@ -54,20 +54,20 @@ bench: $(VENV)/.installed
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# The dashboard's map at 200k and 1M synthetic incidents in headless Chromium (not part of CI): bench/RESULTS.md.
+bench-dashboard: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[browser]'
+	$(BIN)/python bench/dashboard.py
+
 # PostgreSQL primary alone vs. with a streaming replica (not part of CI; docs/deploy.md):
 # make bench-replicas PRIMARY=postgres://postgres@127.0.0.1:5432 REPLICA=postgres://postgres@127.0.0.1:5433
 bench-replicas: $(VENV)/.installed
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(BIN)/python bench/replicas.py --primary $(PRIMARY) --replica $(REPLICA) $(BENCH_ARGS)
 
-# The dashboard's country outlines (Natural Earth via a PyPI wheel), committed; rerun to rebuild them.
-# The dashboard's map at 200k and 1M synthetic incidents in headless Chromium (not part of CI): bench/RESULTS.md.
-bench-dashboard: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[browser]'
-	$(BIN)/python bench/dashboard.py
-
-# The map libraries (Leaflet, Leaflet.markercluster) and axe-core from the npm registry, checked against its
-# integrity hashes (incidents/static/vendor/VENDORED.json), and the Natural Earth outlines; the results are committed.
+# The dashboard's assets, committed (rerun to rebuild them): the country outlines (Natural Earth via a PyPI
+# wheel), and Leaflet, Leaflet.markercluster and axe-core from the npm registry, checked against their pinned
+# integrity hashes (incidents/static/vendor/VENDORED.json).
 dashboard-assets: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[assets]'
 	$(BIN)/python scripts/build_outlines.py

@@ -2,7 +2,7 @@
 200000,1000000).
 
 For each size, the benchmark's synthetic SQLite file (built once by bench/run.py's builder) is served as
-deployed (gunicorn with 2 workers, DEBUG off, throttles counting in the disk cache, static files from
+deployed (gunicorn with 2 workers of 4 threads, DEBUG off, throttles counting in the disk cache, static files from
 collectstatic), and the page is opened three times: the time from navigation until every panel is drawn
 (`body[data-ready]`). Then the same ten pans and zooms as tests/test_map_browser.py, each timed from the
 move until the map has drawn the new view (grid cells, or the view's incidents once few enough are in
@@ -33,8 +33,13 @@ def measure(size: int) -> dict:
     with tempfile.TemporaryDirectory() as work:
         static = Path(work) / "static"
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "STATIC_ROOT": str(static), "SECRET_KEY": "x"}
-        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=run.ROOT, env=env, check=True)
-        server = run.serve_tracker(database, Path(work), workers=2, STATIC_ROOT=str(static))
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=run.ROOT, env=env, check=True
+        )
+        # A browser holds connections open: threads, as tests/live.py gives its browser tests (nginx in production)
+        server = run.serve_tracker(
+            database, Path(work), workers=2, STATIC_ROOT=str(static), GUNICORN_CMD_ARGS="--threads 4"
+        )
         browser = start_chromium()
         try:
             loads = []
@@ -66,7 +71,7 @@ def section(results: list[dict]) -> str:
         "## The dashboard's map at scale (headless Chromium)",
         "",
         f"`make bench-dashboard` on {platform.machine()}, {os.cpu_count()} cores: the synthetic SQLite file served "
-        "as deployed (gunicorn, 2 workers, throttles on), the page opened 3 times, then 10 pans and zooms "
+        "as deployed (gunicorn, 2 workers of 4 threads, throttles on), the page opened 3 times, then 10 pans and zooms "
         "(tests/browsers.py `MOVES`), each timed from the move until the map has drawn the new view. Zoomed out, "
         "the map draws `stats/?group_by=grid` cells for the view (from the grid rollup); once at most 5,000 "
         "incidents are in view it fetches their GeoJSON for that box and clusters them. Goals (issue #23): "

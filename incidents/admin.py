@@ -271,12 +271,15 @@ class IncidentAdmin(ServiceHistoryAdmin):
         warning = incident.geocode_warning if incident else ""
         return format_html(
             '<div id="location-map" class="location-map" role="region" aria-label="Map of the incident\'s coordinates"'
-            ' data-outlines="{}" data-tile-url="{}" data-tile-attribution="{}"></div>'
+            ' data-outlines="{}" data-tile-url="{}" data-tile-attribution="{}" data-latitude="{}" data-longitude="{}">'
+            "</div>"
             '<p class="help">Click the map or drag the pin to set the coordinates by hand (saved with geocode'
             " provider <code>manual</code>), then choose how precise they are (empty: exact).</p>{}",
             static("dashboard/countries.geojson"),
             settings.MAP_TILE_URL,
             settings.MAP_TILE_ATTRIBUTION,
+            "" if incident is None or incident.latitude is None else incident.latitude,
+            "" if incident is None or incident.longitude is None else incident.longitude,
             format_html('<p class="location-map-warning">Country check: {}</p>', warning) if warning else "",
         )
 

@@ -19,6 +19,8 @@ class DashboardView(TemplateView):
             "embed": self.embed,
             "latest_release": releases.latest(),
             "tile_url": settings.MAP_TILE_URL,
+            # the map fetches at most this many incidents at once: an anonymous export's cap
+            "points_max": settings.EXPORT_ANON_MAX_ROWS,
             "tile_attribution": settings.MAP_TILE_ATTRIBUTION,
         }
 

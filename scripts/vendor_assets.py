@@ -2,9 +2,10 @@
 so that `make run` needs neither Node.js nor the network: `make dashboard-assets` runs this, and the files
 it writes are committed.
 
-Each package is pinned; its tarball is checked against the registry's `dist.integrity` (SHA-512) before
-anything is extracted, and `VENDORED.json` records the version, the tarball, its integrity, the licence and
-the SHA-256 of every file taken, so a reviewer can check the committed files against the registry.
+Each package is pinned with its SHA-512 integrity as first vendored (the registry's `dist.integrity`): a
+tarball that does not match it (a changed or corrupted download) is refused before anything is extracted.
+`VENDORED.json` records the version, the tarball, its integrity, the licence and the SHA-256 of every file
+taken, and tests/test_dashboard.py checks the committed files against it.
 """
 
 import base64
@@ -19,11 +20,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = "https://registry.npmjs.org"
 
-# package, version, {file in the tarball (under `package/`): where it goes, relative to ROOT}
+LEAFLET_INTEGRITY = "sha512-nxS1ynzJOmOlHp+iL3FyWqK89GtNL8U8rvlMOsQdTTssxZwCXh8N2NB3GDQOL+YR3XnWyZAxwQixURb+FA74PA=="
+MARKERCLUSTER_INTEGRITY = (
+    "sha512-vPTw/Bndq7eQHjLBVlWpnGeLa3t+3zGiuM7fJwCkiMFq+nmRuG3RI3f7f4N4TDX7T4NpbAXpR2+NTRSEGfCSeA=="
+)
+AXE_INTEGRITY = "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
+
+# package, version, its integrity, where its files go (relative to ROOT), the files taken from the tarball
 PACKAGES = [
     (
         "leaflet",
         "1.9.4",
+        LEAFLET_INTEGRITY,
         "incidents/static/vendor/leaflet",
         [
             "dist/leaflet.js",
@@ -39,6 +47,7 @@ PACKAGES = [
     (
         "leaflet.markercluster",
         "1.5.3",
+        MARKERCLUSTER_INTEGRITY,
         "incidents/static/vendor/leaflet.markercluster",
         [
             "dist/leaflet.markercluster.js",
@@ -48,7 +57,7 @@ PACKAGES = [
         ],
     ),
     # For the accessibility checks of the browser tests; never served.
-    ("axe-core", "4.14.1", "tests/vendor/axe-core", ["axe.min.js", "LICENSE"]),
+    ("axe-core", "4.14.1", AXE_INTEGRITY, "tests/vendor/axe-core", ["axe.min.js", "LICENSE"]),
 ]
 
 
@@ -57,18 +66,20 @@ def fetch(url: str) -> bytes:
         return response.read()
 
 
-def checked_tarball(name: str, version: str) -> tuple[dict, bytes]:
+def checked_tarball(name: str, version: str, integrity: str) -> tuple[dict, bytes]:
     meta = json.loads(fetch(f"{REGISTRY}/{name}/{version}"))
     tarball = fetch(meta["dist"]["tarball"])
-    algorithm, _, expected = meta["dist"]["integrity"].partition("-")
-    actual = base64.b64encode(hashlib.new(algorithm, tarball).digest()).decode()
-    if algorithm != "sha512" or actual != expected:
-        sys.exit(f"{name}@{version}: the tarball does not match the registry's integrity {meta['dist']['integrity']}")
+    actual = "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode()
+    if actual != integrity or meta["dist"]["integrity"] != integrity:
+        sys.exit(
+            f"{name}@{version}: the tarball is {actual}, the registry says {meta['dist']['integrity']}, "
+            f"pinned is {integrity}"
+        )
     return meta, tarball
 
 
-def vendor(name: str, version: str, target: str, files: list[str]) -> dict:
-    meta, tarball = checked_tarball(name, version)
+def vendor(name: str, version: str, integrity: str, target: str, files: list[str]) -> dict:
+    meta, tarball = checked_tarball(name, version, integrity)
     destination = ROOT / target
     destination.mkdir(parents=True, exist_ok=True)
     taken = {}

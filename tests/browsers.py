@@ -69,13 +69,18 @@ def wait_for_dashboard(driver, timeout: int = 120) -> float:
 
 
 def redraw_ms(driver, move: str, timeout: int = 120) -> dict:
-    """Make one move on the map and wait for its redraw; answers what was drawn and how long it took."""
+    """Make one move on the map (JavaScript on `map`) and wait until the map has drawn the new view; answers
+    how long that took (the map's wait for the move to settle included), what is drawn, and whether the
+    move needed new data (a view inside the box already drawn does not)."""
     driver.set_script_timeout(timeout)
     return driver.execute_async_script(
         "const [move, done] = arguments; const incidentMap = window.incidentMap; const map = incidentMap.map;"
         "const before = Number(map.getContainer().dataset.drawSequence || 0); const started = performance.now();"
-        "const check = () => Number(map.getContainer().dataset.drawSequence || 0) > before"
-        "  ? done({ms: performance.now() - started, drawn: incidentMap.drawnAs, zoom: map.getZoom()})"
+        "const drawn = () => !incidentMap.settling && (incidentMap.mode === 'all'"
+        "  || (incidentMap.mode === 'view' && incidentMap.covered(incidentMap.cellSize())));"
+        "const check = () => drawn()"
+        "  ? done({ms: performance.now() - started, drawn: incidentMap.drawnAs || 'incidents', zoom: map.getZoom(),"
+        "          fetched: Number(map.getContainer().dataset.drawSequence || 0) > before})"
         "  : setTimeout(check, 5);"
         "eval(move); check();",
         move,

@@ -42,10 +42,12 @@ def manage(env: dict, *args: str, **kwargs) -> subprocess.CompletedProcess:
 
 
 @contextmanager
-def gunicorn(env: dict, workers: int = 3):
-    """Serve the (migrated) database of `env`; yields the base URL."""
+def gunicorn(env: dict, workers: int = 3, threads: int = 1):
+    """Serve the (migrated) database of `env`; yields the base URL. A browser opens several connections at
+    once, some of them idle for a while: give its server `threads` (sync workers belong behind nginx)."""
     port = free_port()
     command = [str(BIN / "gunicorn"), "tracker.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+    command += ["--threads", str(threads)]
     server = subprocess.Popen([*command, "--log-level", "error"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -15,11 +15,11 @@ PASSWORD = "a long editor password"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     work = tmp_path_factory.mktemp("admin")
-    env = environment(work, STATIC_ROOT=str(work / "static"), ANON_THROTTLE_RATE="off")
+    env = environment(work, STATIC_ROOT=str(work / "static"), ANON_THROTTLE_RATE="off", MAP_TILE_URL="")
     manage(env, "migrate", "-v0", timeout=300)
     manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
     manage(env, "create_api_user", "editor", "--role", "editor", "--password", PASSWORD)
-    with gunicorn(env, workers=2) as base:
+    with gunicorn(env, workers=2, threads=4) as base:
         yield base
 
 
@@ -125,3 +125,7 @@ def test_dragging_the_admin_maps_pin_saves_manual_coordinates_and_shows_the_coun
     typed = [float(browser.find_element(By.ID, name).get_attribute("value")) for name in fields]
     assert typed == pytest.approx(expected, abs=0.05)
     assert typed[1] != pytest.approx(float(longitude), abs=0.05)
+    # The form's map, like the dashboard's, asks nothing of any other site without MAP_TILE_URL.
+    requested = browser.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
+    assert any("countries.geojson" in url for url in requested)
+    assert [url for url in requested if not url.startswith(site + "/")] == []

@@ -34,7 +34,7 @@ def api(tmp_path_factory):
     env = environment(work, ANON_THROTTLE_RATE="off")
     manage(env, "migrate", "-v0", timeout=300)
     manage(env, "load_sourced_fixtures", timeout=300)
-    with gunicorn(env, workers=2) as base:
+    with gunicorn(env, workers=2, threads=4) as base:
         yield base
 
 

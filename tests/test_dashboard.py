@@ -1,10 +1,14 @@
 """The dashboard page and its assets, without a browser (tests/test_dashboard_browser.py drives it)."""
 
+import hashlib
+import importlib.util
 import json
 
 import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
+
+from tests.live import ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +60,22 @@ def test_the_country_outlines_are_natural_earth_with_iso_codes():
 
 def test_the_page_script_and_style_are_served_as_static_files():
     assert finders.find("dashboard/dashboard.js") and finders.find("dashboard/dashboard.css")
+
+
+def test_the_vendored_map_libraries_are_the_pinned_ones_byte_for_byte():
+    """The committed files of incidents/static/vendor/ and tests/vendor/ are the ones `make dashboard-assets`
+    took from the pinned tarballs (their SHA-256 in VENDORED.json), and only those."""
+    spec = importlib.util.spec_from_file_location("vendor_assets", ROOT / "scripts" / "vendor_assets.py")
+    vendor_assets = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vendor_assets)
+    record = json.loads((ROOT / "incidents" / "static" / "vendor" / "VENDORED.json").read_text())
+    pinned = {name: (version, integrity) for name, version, integrity, *_ in vendor_assets.PACKAGES}
+    assert {package["name"]: (package["version"], package["integrity"]) for package in record} == pinned
+    recorded = {path: digest for package in record for path, digest in package["files"].items()}
+    on_disk = {
+        str(path.relative_to(ROOT)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for folder in (ROOT / "incidents" / "static" / "vendor", ROOT / "tests" / "vendor")
+        for path in folder.rglob("*")
+        if path.is_file() and path.name != "VENDORED.json"
+    }
+    assert on_disk == recorded

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from tests.browsers import MOVES, By, WebDriverWait, redraw_ms, wait_for_dashboard
+from tests.browsers import MOVES, By, Keys, WebDriverWait, redraw_ms, wait_for_dashboard
 from tests.live import ROOT, environment, gunicorn, manage
 
 pytestmark = pytest.mark.browser
@@ -63,7 +63,7 @@ def test_with_a_tile_service_the_map_draws_its_tiles_and_their_attribution(tile_
     manage(env, "migrate", "-v0", timeout=300)
     manage(env, "load_sourced_fixtures", timeout=300)
     manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
-    with gunicorn(env, workers=2) as site:
+    with gunicorn(env, workers=2, threads=4) as site:
         browser.get(f"{site}/dashboard/")
         wait_for_dashboard(browser)
         WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "#map img.leaflet-tile"))
@@ -73,6 +73,14 @@ def test_with_a_tile_service_the_map_draws_its_tiles_and_their_attribution(tile_
     tiles = [url for url in requested if url.startswith(tile_service + "/tiles/")]
     assert tiles and all(urllib.parse.urlsplit(url).path in TileHandler.asked for url in tiles)
     assert "Tiles: a test service" in attribution and "Natural Earth" in attribution
+
+
+def view_drawn(driver) -> bool:
+    """Whether the map has drawn its current view (all incidents at once, or the view's cells or incidents)."""
+    return driver.execute_script(
+        "const m = window.incidentMap;"
+        "return !m.settling && (m.mode === 'all' || (m.mode === 'view' && m.covered(m.cellSize())))"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +96,7 @@ def big_site(tmp_path_factory):
     copy.write_bytes(database.read_bytes())
     env = environment(work, STATIC_ROOT=str(work / "static"))
     manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
-    with gunicorn(env, workers=2) as base:
+    with gunicorn(env, workers=2, threads=4) as base:
         yield base
 
 
@@ -116,3 +124,71 @@ def test_with_200k_incidents_the_map_draws_grid_cells_then_a_small_views_inciden
     timings = {"ready_ms": round(ready_ms), "redraw_ms": [round(r["ms"]) for r in redraws + [closer]]}
     record_property("map_timings", timings)
     print(f"200k synthetic incidents: {timings}")
+    requested = browser.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
+    assert [url for url in requested if not url.startswith(big_site + "/")] == []
+
+
+def test_with_200k_incidents_show_all_frames_every_cell_and_a_cell_zooms_in_from_the_keyboard(big_site, browser):
+    browser.get(f"{big_site}/dashboard/")
+    wait_for_dashboard(browser)
+    everything = api(big_site, "stats/?group_by=grid&cell=10")["results"]
+    west = min(float(row["key"].split(",")[0]) for row in everything)
+    south = min(float(row["key"].split(",")[1]) for row in everything)
+    east = max(float(row["key"].split(",")[0]) for row in everything) + 10
+    north = max(float(row["key"].split(",")[1]) for row in everything) + 10
+    browser.find_element(By.CSS_SELECTOR, "#map button.show-all").click()
+    WebDriverWait(browser, 30).until(
+        lambda driver: driver.execute_script(
+            "const b = window.incidentMap.map.getBounds();"
+            "return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]"
+            "  .every((v, i) => i < 2 ? v <= arguments[0][i] + 2 : v >= arguments[0][i] - 2)",
+            [south, west, north, east],
+        )
+    )  # every 2° cell with incidents is in view (the 10° cells bound them within 2°)
+
+    zoom = browser.execute_script("return window.incidentMap.map.getZoom()")
+    WebDriverWait(browser, 60).until(view_drawn)
+    count = browser.find_element(By.CSS_SELECTOR, "#map .grid-count")
+    browser.execute_script("arguments[0].focus()", count)
+    count.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 30).until(
+        lambda driver: driver.execute_script("return window.incidentMap.map.getZoom()") > zoom
+    )
+
+
+def test_new_filters_while_the_map_moves_draw_the_new_filters(big_site, browser):
+    browser.get(f"{big_site}/dashboard/")
+    wait_for_dashboard(browser)
+    browser.find_element(By.CSS_SELECTOR, "#country option[value='FI']").click()
+    browser.find_element(By.CSS_SELECTOR, "#filters button[type=submit]").click()
+    browser.execute_script("window.incidentMap.map.panBy([200, 100], {animate: false})")  # while FI loads
+    wait_for_dashboard(browser)
+    grid = api(big_site, "stats/?group_by=grid&cell=2&country=FI")
+    located = grid["total"]["incidents"] - grid["total"]["unlocated"]
+    caption = browser.find_element(By.CSS_SELECTOR, "#map-panel .caption").text
+    assert caption.startswith(f"{located} incidents with coordinates")
+    # What the map draws is Finland's: the cells it shows sum to no more than Finland's located incidents.
+    WebDriverWait(browser, 60).until(view_drawn)
+    counts = browser.execute_script(
+        "return [...document.querySelectorAll('#map .grid-count span')].map((s) => Number(s.dataset.incidents))"
+    )
+    drawn = browser.execute_script("return window.incidentMap.drawnIds.length")
+    assert 0 < sum(counts) + drawn <= located
+
+
+def test_a_lower_export_cap_keeps_the_map_to_grid_cells_and_the_page_working(tmp_path, browser):
+    """The map never asks for more incidents at once than an anonymous export may hold."""
+    env = environment(
+        tmp_path, STATIC_ROOT=str(tmp_path / "static"), ANON_THROTTLE_RATE="off", EXPORT_ANON_MAX_ROWS="3"
+    )
+    manage(env, "migrate", "-v0", timeout=300)
+    manage(env, "load_sourced_fixtures", timeout=300)
+    manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
+    with gunicorn(env, workers=2, threads=4) as site:
+        browser.get(f"{site}/dashboard/")
+        wait_for_dashboard(browser)
+        assert browser.execute_script("return window.incidentMap.mode") == "view"
+        assert browser.find_element(By.ID, "map").get_attribute("data-drawn") == "cells"
+        shown = redraw_ms(browser, "map.setView([60.17, 24.94], 14, {animate: false})")  # Helsinki, close up
+        assert shown["drawn"] == "incidents"
+        assert 0 < len(browser.execute_script("return window.incidentMap.drawnIds")) <= 3

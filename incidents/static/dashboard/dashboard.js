@@ -121,21 +121,33 @@ function mapDrawn(kind, items) {
   }
 }
 
+function mapCaption(text) {
+  setCaption(document.getElementById("map-panel"), text);
+}
+
+// The map draws on its own: a map that cannot be drawn says why and leaves the other panels be.
 async function drawMap() {
-  const panel = document.getElementById("map-panel");
   if (!incidentMap) {
     incidentMap = new IncidentMap(document.getElementById("map"), {
       api: API, outlines, tileUrl: body.dataset.tileUrl, tileAttribution: body.dataset.tileAttribution,
-      load: getJSON, describe: incidentItem, onDraw: mapDrawn,
+      pointsMax: Number(body.dataset.pointsMax), load: getJSON, describe: incidentItem, onDraw: mapDrawn,
+      onError: (message) => mapCaption(`The map could not be redrawn: ${message}. Move it to try again.`),
     });
     window.incidentMap = incidentMap; // for scripts embedding the page, and for the browser tests
   }
-  const shown = await incidentMap.show(currentFilters());
+  let shown;
+  try {
+    shown = await incidentMap.show(currentFilters());
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    mapCaption(`Not mapped: ${error.message}`);
+    return;
+  }
   if (!shown) return;
   const areas = "Pins are places; a shaded ring is a region, a shaded country an incident known only to its country.";
   const unlocated = shown.unlocated ? `; ${shown.unlocated} without coordinates are not on the map` : "";
   const drawing = shown.mode === "all" ? "" : " Zoomed out, the map counts incidents per grid cell; zoom in to see them.";
-  setCaption(panel, `${shown.located} incidents with coordinates${unlocated}. ${areas}${drawing}`);
+  mapCaption(`${shown.located} incidents with coordinates${unlocated}. ${areas}${drawing}`);
 }
 
 function monthsBetween(first, last) {
@@ -282,7 +294,8 @@ function incidentItem(incident) {
     entry.append(element("a", { href: source.url, rel: "noopener", target: "_blank" },
       [source.publisher, source.title].filter(Boolean).join(": ")));
     if (source.published_on) entry.append(` (${source.published_on})`);
-    entry.append(` · ${source.stance} · grade ${source.reliability}${source.credibility}`);
+    const grade = `${source.reliability || ""}${source.credibility || ""}`;
+    entry.append(` · ${source.stance} · ${grade ? `grade ${grade}` : "not graded"}`);
     if (source.excerpt) entry.append(excerptOf(source));
     sources.append(entry);
   }
@@ -290,8 +303,7 @@ function incidentItem(incident) {
   return item;
 }
 
-async function showIncidents(url, append) {
-  const page = await getJSON(url);
+function listIncidents(page, append) {
   const list = document.querySelector(".incident-list");
   const items = page.results.map(incidentItem);
   if (append) list.append(...items); else list.replaceChildren(...items);
@@ -299,7 +311,13 @@ async function showIncidents(url, append) {
   document.getElementById("more").hidden = !nextPage;
 }
 
-document.getElementById("more").addEventListener("click", () => showIncidents(nextPage, true));
+let rendering = 0; // each render of new filters; answers for older filters are dropped
+
+document.getElementById("more").addEventListener("click", async () => {
+  const current = rendering;
+  const page = await getJSON(nextPage);
+  if (current === rendering) listIncidents(page, true);
+});
 
 // --- Sharing --------------------------------------------------------------------------------------
 
@@ -331,25 +349,29 @@ document.getElementById("copy-embed")?.addEventListener("click", async (event) =
 const status = document.getElementById("status");
 
 async function render() {
+  const current = ++rendering;
   body.dataset.ready = "";
   status.textContent = "Loading…";
   updateLinks();
   const fields = "id,title,occurred_on,date_precision,geo_precision,place,country_name,verification,weapons,sources";
   try {
-    const [months, byCountry, byCategory] = await Promise.all([
+    const [months, byCountry, byCategory, incidents] = await Promise.all([
       getJSON(apiUrl("stats/", { group_by: "month" })),
       getJSON(apiUrl("stats/", { group_by: "country" })),
       getJSON(apiUrl("stats/", { group_by: "weapon_category" })),
-      showIncidents(apiUrl("incidents/", { fields, limit: 20 }), false),
+      getJSON(apiUrl("incidents/", { fields, limit: 20 })),
       drawMap(),
     ]);
+    if (current !== rendering) return;
     drawTimeline(months);
     drawBars("country-panel", byCountry);
     drawBars("category-panel", byCategory);
+    listIncidents(incidents, false);
     status.textContent = `${months.total.incidents} incidents match these filters.`;
     window.dashboardReadyAt = performance.now(); // milliseconds since navigation, for the measurements
     body.dataset.ready = "true";
   } catch (error) {
+    if (current !== rendering) return;
     status.textContent = `Could not load the data: ${error.message}`;
     body.dataset.ready = "error";
   }

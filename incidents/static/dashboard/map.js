@@ -5,7 +5,7 @@
 // capital.
 "use strict";
 
-const POINTS_MAX = 5000; // below this many located incidents (in all, or in the view) incidents are drawn
+const POINTS_MAX = 5000; // at most this many incidents (in all, or in the view) are drawn one by one
 // Each size tiles a level of the grid rollup (whole multiples of 1, 0.1 or 0.01 degrees), so a map reads few rows.
 const CELL_SIZES = [10, 5, 3, 2, 1, 0.5, 0.3, 0.2, 0.1, 0.05, 0.03, 0.02, 0.01];
 const CELLS_ACROSS = 20; // about this many grid cells across the map: room for each cell's count
@@ -14,18 +14,40 @@ const REGION_RADIUS_METRES = 75000; // "somewhere in this region": a ring about 
 const POINT_FIELDS = "id,title,occurred_on,date_precision,geo_precision,place,country,country_name";
 const POPUP_FIELDS = "id,title,occurred_on,date_precision,geo_precision,place,country_name,verification,weapons,sources";
 const AREA_POPUP_MAX = 20;
+const MOVE_SETTLE_MS = 150; // a redraw waits until the map has stopped moving this long
+const POPUP = { minWidth: 280, maxWidth: 360, maxHeight: 400 };
+
+// Enter or Space on a focused map shape does what a click does.
+function onActivate(element, action) {
+  element.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      action();
+    }
+  });
+}
 
 class IncidentMap {
-  // `api` the API root; `load(url, accept)` fetches JSON; `describe(record)` makes an incident's popup block.
-  // `onDraw(kind, items)` hears what was drawn: "incidents" (records) or "cells" (grid rows).
-  constructor(container, { api, outlines, tileUrl, tileAttribution, load, describe, onDraw }) {
-    Object.assign(this, { api, load, describe, onDraw });
+  // `api` the API root; `load(url, accept)` fetches JSON; `describe(record)` makes an incident's popup block;
+  // `onDraw(kind, items)` hears what was drawn: "incidents" (features) or "cells" (grid rows); `onError(message)`
+  // hears a redraw that failed; `pointsMax` caps the incidents fetched at once (the site's anonymous export cap).
+  constructor(container, { api, outlines, tileUrl, tileAttribution, load, describe, onDraw, onError, pointsMax }) {
+    Object.assign(this, { api, load, describe, onDraw, onError });
+    this.pointsMax = Number.isFinite(pointsMax) ? Math.min(POINTS_MAX, Math.max(0, pointsMax)) : POINTS_MAX;
     this.map = trackerBasemap(container, { outlines, tileUrl, tileAttribution });
     this.countryShapes = new Map(outlines.features.map((feature) => [feature.properties.code, feature]));
     this.drawn = L.layerGroup().addTo(this.map);
     this.filters = new URLSearchParams();
-    this.request = 0; // answers to an older view or older filters are dropped
-    this.map.on("moveend", () => { if (this.mode === "view") this.drawView(); });
+    this.generation = 0; // new filters: answers for older ones are dropped
+    this.viewRequest = 0; // a new view: answers for older views are dropped
+    this.mode = null; // "all" incidents drawn at once, or what the "view" holds; null while filters load
+    let settle = null;
+    this.settling = false; // a move's redraw is pending or under way
+    this.map.on("moveend", () => {
+      clearTimeout(settle);
+      this.settling = true;
+      settle = setTimeout(() => this.viewChanged().finally(() => { this.settling = false; }), MOVE_SETTLE_MS);
+    });
     this.addShowAllControl();
   }
 
@@ -35,27 +57,29 @@ class IncidentMap {
     return `${this.api}${path}?${params}`;
   }
 
-  // Draw the incidents the filters select; answers {located, unlocated, mode}.
+  // Draw the incidents the filters select; answers {located, unlocated, mode}, or null when newer filters came.
   async show(filters) {
     this.filters = filters;
-    const request = ++this.request;
+    const generation = ++this.generation;
+    this.mode = null;
+    this.fetched = null;
     const grid = await this.load(this.url("stats/", { group_by: "grid", cell: 2 }));
-    if (request !== this.request) return null;
-    this.located = grid.total.incidents - grid.total.unlocated;
-    this.extent = this.frameOf(grid.results.map((row) => [row.center[1], row.center[0], row.incidents]));
-    if (this.located <= POINTS_MAX) {
-      this.mode = "all";
+    if (generation !== this.generation) return null;
+    const located = grid.total.incidents - grid.total.unlocated;
+    this.everything = this.cellsBounds(grid.results, 2);
+    if (located <= this.pointsMax) {
       const collection = await this.load(this.url("incidents/", { format: "geojson", fields: POINT_FIELDS }),
         "application/geo+json");
-      if (request !== this.request) return null;
+      if (generation !== this.generation) return null;
       this.drawIncidents(collection.features);
       this.fitMost(collection.features.map((f) => [f.geometry.coordinates[1], f.geometry.coordinates[0], 1]));
+      this.mode = "all";
     } else {
-      this.mode = "view";
       this.fitMost(grid.results.map((row) => [row.center[1], row.center[0], row.incidents]));
+      this.mode = "view";
       await this.drawView();
     }
-    return { located: this.located, unlocated: grid.total.unlocated, mode: this.mode };
+    return { located, unlocated: grid.total.unlocated, mode: this.mode };
   }
 
   // --- Framing ----------------------------------------------------------------------------------------
@@ -88,6 +112,15 @@ class IncidentMap {
     else this.map.fitBounds([[34, -12], [71, 42]], { animate: false }); // Europe when there is nothing
   }
 
+  cellsBounds(rows, cell) {
+    const bounds = L.latLngBounds([]);
+    for (const row of rows) {
+      const [west, south] = row.key.split(",").map(Number);
+      bounds.extend([[south, west], [south + cell, west + cell]]);
+    }
+    return bounds;
+  }
+
   addShowAllControl() {
     const control = L.control({ position: "topright" });
     control.onAdd = () => {
@@ -97,8 +130,7 @@ class IncidentMap {
       button.title = "Fit the map to every located incident";
       L.DomEvent.disableClickPropagation(button);
       L.DomEvent.on(button, "click", () => {
-        const everything = this.mode === "all" ? this.allBounds : this.extent;
-        if (everything?.isValid()) this.map.fitBounds(everything.pad(0.05), { maxZoom: 9 });
+        if (this.everything?.isValid()) this.map.fitBounds(this.everything.pad(0.05), { maxZoom: 9 });
       });
       return button;
     };
@@ -123,11 +155,14 @@ class IncidentMap {
       }
     }
     const areas = [...byCountry].map(([country, incidents]) => this.countryArea(country, incidents));
-    this.allBounds = L.latLngBounds(features.map((f) => [f.geometry.coordinates[1], f.geometry.coordinates[0]]));
+    if (this.mode !== "view") {
+      this.everything = L.latLngBounds(features.map((f) => [f.geometry.coordinates[1], f.geometry.coordinates[0]]));
+    }
     this.drawn.clearLayers();
     for (const area of areas) this.drawn.addLayer(area);
     this.drawn.addLayer(clusters);
     this.clusters = clusters;
+    this.areas = areas;
     this.drawnIds = features.map((feature) => feature.id).sort((a, b) => a - b);
     this.onDraw("incidents", features);
   }
@@ -141,9 +176,23 @@ class IncidentMap {
         icon: L.divIcon({ className: `incident-pin precision-${record.geo_precision || "exact"}`, iconSize: [14, 14] }),
         title: label, alt: label, keyboard: true,
       });
-    layer.on("add", () => layer.getElement()?.setAttribute("data-id", record.id));
-    layer.bindPopup(() => this.popupFor(`incidents/${record.id}/`, {}), { maxWidth: 360 });
+    layer.options.incidentId = record.id;
+    layer.on("add", () => {
+      const element = layer.getElement();
+      element?.setAttribute("data-id", record.id);
+      if (record.geo_precision === "region") this.focusable(element, `${label}: located only to its region`, layer);
+    });
+    this.lazyPopup(layer, `incidents/${record.id}/`, {});
     return layer;
+  }
+
+  // An SVG shape that takes the keyboard's focus and opens its popup like a click.
+  focusable(element, label, layer) {
+    if (!element || element.hasAttribute("tabindex")) return;
+    element.setAttribute("tabindex", "0");
+    element.setAttribute("role", "button");
+    element.setAttribute("aria-label", label);
+    onActivate(element, () => layer.openPopup());
   }
 
   // Incidents known only to their country: the country shaded, one popup listing them.
@@ -151,33 +200,54 @@ class IncidentMap {
     const area = L.geoJSON(this.countryShapes.get(country), {
       style: { className: "incident-area precision-country" },
     });
+    area.incidentIds = incidents.map((incident) => incident.id);
     const name = incidents[0].country_name || country;
+    const label = `${incidents.length} incident${incidents.length === 1 ? "" : "s"} located only to ${name}`;
     area.on("add", () => area.eachLayer((shape) => {
-      shape.getElement()?.setAttribute("data-country", country);
-      shape.getElement()?.setAttribute("data-incidents", incidents.length);
+      const element = shape.getElement();
+      element?.setAttribute("data-country", country);
+      element?.setAttribute("data-incidents", incidents.length);
+      this.focusable(element, label, shape);
     }));
-    area.bindTooltip(`${incidents.length} placed only to ${name}`, { sticky: true });
-    area.bindPopup(() => this.popupFor("incidents/", {
-      country, geo_precision: "country", limit: AREA_POPUP_MAX, ordering: "-occurred_on",
-    }, `${incidents.length} incidents placed only to ${name}, not to a place in it:`), { maxWidth: 360, maxHeight: 400 });
+    area.bindTooltip(Object.assign(document.createElement("span"), { textContent: label }), { sticky: true });
+    const list = { country, geo_precision: "country", limit: AREA_POPUP_MAX, ordering: "-occurred_on" };
+    this.lazyPopup(area, "incidents/", list, `${label}, not to a place in it:`);
     return area;
   }
 
-  // A popup's content, fetched when it opens: an incident (`incidents/{id}/`) or a list (`incidents/`).
-  popupFor(path, extra, heading = null) {
+  // A popup whose content is fetched each time it opens: an incident (`incidents/{id}/`) or a list
+  // (`incidents/`, with the map's filters). Set once loaded, so that the popup is sized for it.
+  lazyPopup(layer, path, extra, heading = null) {
+    layer.bindPopup("Loading…", POPUP);
+    layer.on("popupopen", async (event) => {
+      const popup = event.popup;
+      popup.setContent("Loading…");
+      popup.setContent(await this.popupContent(path, extra, heading));
+    });
+  }
+
+  async popupContent(path, extra, heading) {
     const box = document.createElement("div");
     box.className = "map-popup";
-    box.textContent = "Loading…";
     const params = path === "incidents/" ? { ...Object.fromEntries(this.filters), ...extra } : extra;
-    const query = new URLSearchParams({ ...params, fields: POPUP_FIELDS });
-    this.load(`${this.api}${path}?${query}`).then((answer) => {
+    try {
+      const answer = await this.load(`${this.api}${path}?${new URLSearchParams({ ...params, fields: POPUP_FIELDS })}`);
       const records = answer.results || [answer];
+      if (heading) box.append(Object.assign(document.createElement("p"), { textContent: heading }));
+      if (answer.next) {
+        const more = document.createElement("p");
+        more.append(`The latest ${records.length} of ${answer.count}; `, Object.assign(document.createElement("a"), {
+          href: `${this.api}${path}?${new URLSearchParams(params)}`, textContent: "all of them in the API",
+        }), ".");
+        box.append(more);
+      }
       const list = document.createElement("ul");
       list.className = "popup-incidents";
       list.append(...records.map((record) => this.describe(record)));
-      box.replaceChildren(...(heading ? [Object.assign(document.createElement("p"), { textContent: heading })] : []), list);
-      if (answer.next) box.append(Object.assign(document.createElement("p"), { textContent: "More are listed below the map." }));
-    }).catch((error) => { box.textContent = `Could not load: ${error.message}`; });
+      box.append(list);
+    } catch (error) {
+      box.textContent = `Could not load: ${error.message}`;
+    }
     return box;
   }
 
@@ -202,25 +272,54 @@ class IncidentMap {
     return CELL_SIZES.find((size) => size <= wanted) ?? CELL_SIZES.at(-1);
   }
 
+  // After a pan or zoom. A view in another copy of the world is moved to this one (the data lies here).
+  async viewChanged() {
+    if (this.mode !== "view") return;
+    const centre = this.map.getCenter();
+    if (Math.abs(centre.lng) > 180) {
+      this.map.setView(this.map.wrapLatLng(centre), this.map.getZoom(), { animate: false }); // its moveend redraws
+      return;
+    }
+    try {
+      await this.drawView();
+    } catch (error) {
+      this.onError(error.message);
+    }
+  }
+
+  // Whether what is drawn already covers the view: the view's incidents inside the box they were fetched for
+  // (at any zoom), or cells of the size this zoom wants over the box they were counted for.
+  covered(cell) {
+    if (!this.fetched) return false;
+    const [west, south, east, north] = this.fetched.bbox.split(",").map(Number);
+    const box = L.latLngBounds([south, west], [north, east]);
+    const inside = box.contains(this.map.getBounds());
+    return inside && (this.fetched.drawnAs === "incidents" || this.fetched.cell === cell);
+  }
+
   async drawView() {
-    const request = ++this.request;
-    const started = performance.now();
     const cell = this.cellSize();
+    if (this.covered(cell)) return;
+    const generation = this.generation;
+    const request = ++this.viewRequest;
+    const stale = () => generation !== this.generation || request !== this.viewRequest;
+    const started = performance.now();
     const bbox = this.gridBox(cell);
     this.lastView = { cell, bbox };
     const grid = await this.load(this.url("stats/", { group_by: "grid", cell, bbox }));
-    if (request !== this.request) return;
+    if (stale()) return;
     const inView = grid.results.reduce((sum, row) => sum + row.incidents, 0);
-    if (inView <= POINTS_MAX) {
+    if (inView <= this.pointsMax) {
       const collection = await this.load(this.url("incidents/", { format: "geojson", fields: POINT_FIELDS, bbox }),
         "application/geo+json");
-      if (request !== this.request) return;
+      if (stale()) return;
       this.drawIncidents(collection.features);
       this.drawnAs = "incidents";
     } else {
       this.drawCells(grid.results, cell);
       this.drawnAs = "cells";
     }
+    this.fetched = { bbox, cell, drawnAs: this.drawnAs };
     this.lastDrawMs = performance.now() - started;
     this.map.getContainer().dataset.drawn = this.drawnAs;
     this.map.getContainer().dataset.drawSequence = request;
@@ -243,12 +342,15 @@ class IncidentMap {
         }),
         title: `${row.incidents} incidents in this cell: zoom in`, alt: `${row.incidents} incidents`, keyboard: true,
       });
-      count.on("click", () => this.map.fitBounds(bounds));
+      const zoomIn = () => this.map.fitBounds(bounds);
+      count.on("click", zoomIn);
+      count.on("add", () => onActivate(count.getElement(), zoomIn));
       layers.push(count);
     }
     this.drawn.clearLayers();
     for (const layer of layers) this.drawn.addLayer(layer);
     this.clusters = null;
+    this.areas = [];
     this.drawnIds = [];
     this.onDraw("cells", rows);
   }
