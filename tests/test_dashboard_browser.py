@@ -240,19 +240,29 @@ def test_the_clusters_pins_and_areas_account_for_every_feature_once(site, browse
     assert any(f["properties"]["geo_precision"] == "region" for f in features)
 
 
-def test_clicking_a_cluster_zooms_in(site, browser):
+# A cluster of incidents at different points (one of incidents at a single point spreads them out instead).
+CLUSTER_AT_SEVERAL_POINTS = """
+const clusters = window.incidentMap.clusters;
+return clusters.getLayers().map((mark) => clusters.getVisibleParent(mark)).find((shown) => shown
+  && shown.getAllChildMarkers
+  && new Set(shown.getAllChildMarkers().map((mark) => mark.getLatLng().toString())).size > 1)?.getElement();
+"""
+
+
+def test_clicking_a_cluster_or_pressing_enter_on_it_zooms_in(site, browser):
     browser.get(f"{site}/dashboard/")
     wait_until_drawn(browser)
     before = map_state(browser)
-    # A cluster of incidents at different points (one of incidents at a single point spreads them out instead).
-    cluster = browser.execute_script(
-        "const clusters = window.incidentMap.clusters;"
-        "return clusters.getLayers().map((mark) => clusters.getVisibleParent(mark)).find((shown) => shown"
-        "  && shown.getAllChildMarkers"
-        "  && new Set(shown.getAllChildMarkers().map((mark) => mark.getLatLng().toString())).size > 1)?.getElement()"
-    )
+    cluster = browser.execute_script(CLUSTER_AT_SEVERAL_POINTS)
     assert cluster is not None, before
     cluster.click()
+    assert settled(browser)["zoom"] > before["zoom"]
+
+    # And from the keyboard: Enter on a focused cluster.
+    browser.get(f"{site}/dashboard/")
+    wait_until_drawn(browser)
+    cluster = browser.execute_script(CLUSTER_AT_SEVERAL_POINTS)
+    cluster.send_keys(Keys.ENTER)
     assert settled(browser)["zoom"] > before["zoom"]
 
 

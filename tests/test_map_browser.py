@@ -18,7 +18,7 @@ from tests.live import ROOT, environment, gunicorn, manage
 pytestmark = pytest.mark.browser
 
 SYNTHETIC_INCIDENTS = 200_000
-POINTS_MAX = 5000  # map.js: at most this many incidents are drawn one by one
+POINTS_MAX = 2000  # map.js: at most this many incidents are drawn one by one
 
 
 def api(base: str, path: str) -> dict:

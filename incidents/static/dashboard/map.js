@@ -5,7 +5,9 @@
 // capital.
 "use strict";
 
-const POINTS_MAX = 5000; // at most this many incidents (in all, or in the view) are drawn one by one
+// At most this many incidents (in all, or in the view) are fetched and drawn one by one: about 400 KB of
+// GeoJSON, drawn in about 0.1 s (bench/RESULTS.md); more are counted in grid cells.
+const POINTS_MAX = 2000;
 // Each size tiles a level of the grid rollup (whole multiples of 1, 0.1 or 0.01 degrees), so a map reads few rows.
 const CELL_SIZES = [10, 5, 3, 2, 1, 0.5, 0.3, 0.2, 0.1, 0.05, 0.03, 0.02, 0.01];
 const CELLS_ACROSS = 20; // about this many grid cells across the map: room for each cell's count
@@ -143,6 +145,10 @@ class IncidentMap {
     // Close up (zoom 17 and more) every incident is drawn as itself, even where several share a point.
     const clusters = L.markerClusterGroup({
       showCoverageOnHover: false, maxClusterRadius: 50, chunkedLoading: true, disableClusteringAtZoom: 17,
+    });
+    // A cluster takes the keyboard's focus (it is a marker); Enter on it does what a click does.
+    clusters.on("clusterkeypress", (event) => {
+      if (event.originalEvent.key === "Enter") event.layer.zoomToBounds();
     });
     const byCountry = new Map();
     for (const feature of features) {
