@@ -2,6 +2,7 @@
 `browser` marker: `make test` deselects them, `.ci/run` installs the browser and runs them."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -84,4 +85,18 @@ def redraw_ms(driver, move: str, timeout: int = 120) -> dict:
         "  : setTimeout(check, 5);"
         "eval(move); check();",
         move,
+    )
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(driver) -> list[dict]:
+    """What axe-core (vendored for the tests, never served) finds wrong with the page as it is now."""
+    driver.execute_script(AXE.read_text())
+    driver.set_script_timeout(60)
+    return driver.execute_async_script(
+        "const done = arguments[0];"
+        "axe.run(document).then((result) => done(result.violations.map((v) => "
+        "({id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5)}))));"
     )

@@ -5,7 +5,7 @@ the incident with the coordinates the service's geocoder found; then the editor 
 import pytest
 
 from tests.browsers import ActionChains, By, Select, WebDriverWait
-from tests.live import call, environment, gunicorn, manage
+from tests.live import ROOT, call, environment, gunicorn, manage
 
 pytestmark = pytest.mark.browser
 
@@ -109,6 +109,8 @@ def test_dragging_the_admin_maps_pin_saves_manual_coordinates_and_shows_the_coun
     assert (f"{record['latitude']:.6f}", f"{record['longitude']:.6f}") == (latitude, longitude)
     assert record["geo_precision"] == "exact" and record["geocode"]["provider"] == "manual"
     warning = browser.find_element(By.CSS_SELECTOR, ".location-map-warning").text
+    browser.execute_script("document.getElementById('location-map').scrollIntoView({block: 'center'})")
+    browser.save_screenshot(str(ROOT / "docs" / "admin-map.png"))
     assert "in Sweden" in warning and record["geocode"]["warning"] in warning
 
     # Clicking the map puts the pin there and fills the fields too (Selenium's offsets are from the centre).

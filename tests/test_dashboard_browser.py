@@ -9,10 +9,8 @@ import urllib.request
 
 import pytest
 
-from tests.browsers import By, Keys, WebDriverWait
+from tests.browsers import By, Keys, WebDriverWait, axe_violations
 from tests.live import ROOT, environment, gunicorn, manage
-
-AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 
 pytestmark = pytest.mark.browser
 
@@ -366,13 +364,7 @@ def test_a_month_bar_can_be_focused_and_tells_its_numbers(site, browser):
 def test_axe_finds_no_serious_or_critical_violations(site, browser, page):
     browser.get(f"{site}{page}")
     wait_until_drawn(browser)
-    browser.execute_script(AXE.read_text())
-    browser.set_script_timeout(60)
-    violations = browser.execute_async_script(
-        "const done = arguments[0];"
-        "axe.run(document).then((result) => done(result.violations.map((v) => "
-        "({id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5)}))));"
-    )
+    violations = axe_violations(browser)
     serious = [violation for violation in violations if violation["impact"] in ("serious", "critical")]
     assert serious == []
 

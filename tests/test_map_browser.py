@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from tests.browsers import MOVES, By, Keys, WebDriverWait, redraw_ms, wait_for_dashboard
+from tests.browsers import MOVES, By, Keys, WebDriverWait, axe_violations, redraw_ms, wait_for_dashboard
 from tests.live import ROOT, environment, gunicorn, manage
 
 pytestmark = pytest.mark.browser
@@ -112,6 +112,7 @@ def test_with_200k_incidents_the_map_draws_grid_cells_then_a_small_views_inciden
     assert sorted(view["counts"]) == sorted(row["incidents"] for row in grid["results"])
     assert sum(view["counts"]) > POINTS_MAX
     browser.save_screenshot(str(ROOT / "docs" / "dashboard-200k.png"))
+    assert [v for v in axe_violations(browser) if v["impact"] in ("serious", "critical")] == []
 
     redraws = [redraw_ms(browser, move) for move in MOVES]
     # Zoomed in on one dense spot, few enough incidents are in view: the incidents of that area are drawn.
