@@ -377,3 +377,26 @@ def test_no_request_leaves_the_site_without_a_tile_service(site, browser):
     requested = browser.execute_script("return performance.getEntriesByType('resource').map((entry) => entry.name)")
     assert any("/api/v1/stats/" in url for url in requested) and any(".js" in url for url in requested)
     assert [url for url in requested if not url.startswith(site + "/")] == []
+
+
+def test_a_country_too_small_for_the_outlines_is_a_ring_not_a_pin(site, browser):
+    """Malta is not among Natural Earth's 1:110m countries: its country-level incidents get a ring."""
+    browser.get(f"{site}/dashboard/")
+    wait_until_drawn(browser)
+    feature = {
+        "type": "Feature",
+        "id": 999999,
+        "geometry": {"type": "Point", "coordinates": [14.51, 35.9]},
+        "properties": {
+            "title": "A claim about Malta",
+            "occurred_on": "2023-01-01",
+            "date_precision": "year",
+            "geo_precision": "country",
+            "country": "MT",
+            "country_name": "Malta",
+        },
+    }
+    assert not browser.execute_script("return window.incidentMap.countryShapes.has('MT')")
+    browser.execute_script("window.incidentMap.drawIncidents([arguments[0]])", feature)
+    state = settled(browser, "map.setView([35.9, 14.51], 18, {animate: false});")
+    assert state["pins"] == [] and state["rings"] == [999999]

@@ -173,11 +173,13 @@ class IncidentMap {
     this.onDraw("incidents", features);
   }
 
-  // A pin for a point known to the place; a shaded ring for one known only to its region.
+  // A pin for a point known to the place; a shaded ring for one known only to its region (or to a country
+  // too small for the 1:110m outlines).
   mark(record, lat, lon) {
     const label = `${record.title} (${dateText(record.occurred_on, record.date_precision)})`;
-    const layer = record.geo_precision === "region"
-      ? L.circle([lat, lon], { radius: REGION_RADIUS_METRES, className: "incident-area precision-region" })
+    const area = record.geo_precision === "region" || record.geo_precision === "country";
+    const layer = area
+      ? L.circle([lat, lon], { radius: REGION_RADIUS_METRES, className: `incident-area precision-${record.geo_precision}` })
       : L.marker([lat, lon], {
         icon: L.divIcon({ className: `incident-pin precision-${record.geo_precision || "exact"}`, iconSize: [14, 14] }),
         title: label, alt: label, keyboard: true,
@@ -186,7 +188,7 @@ class IncidentMap {
     layer.on("add", () => {
       const element = layer.getElement();
       element?.setAttribute("data-id", record.id);
-      if (record.geo_precision === "region") this.focusable(element, `${label}: located only to its region`, layer);
+      if (area) this.focusable(element, `${label}: located only to its ${record.geo_precision}`, layer);
     });
     this.lazyPopup(layer, `incidents/${record.id}/`, {});
     return layer;
