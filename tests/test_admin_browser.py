@@ -18,9 +18,18 @@ def site(tmp_path_factory):
     env = environment(work, STATIC_ROOT=str(work / "static"), ANON_THROTTLE_RATE="off", MAP_TILE_URL="")
     manage(env, "migrate", "-v0", timeout=300)
     manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
-    manage(env, "create_api_user", "editor", "--role", "editor", "--password", PASSWORD)
+    created = manage(env, "create_api_user", "editor", "--role", "editor", "--password", PASSWORD)
     with gunicorn(env, workers=2, threads=4) as base:
-        yield base
+        yield Site(base, created.stdout.strip().splitlines()[-1])
+
+
+class Site(str):
+    """The server's base URL, with the editor's API token."""
+
+    def __new__(cls, base: str, token: str):
+        site = super().__new__(cls, base)
+        site.token = token
+        return site
 
 
 def fill(driver, element_id: str, text: str) -> None:
@@ -85,9 +94,27 @@ def test_an_editor_adds_an_incident_with_a_weapon_a_new_source_and_a_place(site,
 
 
 def test_dragging_the_admin_maps_pin_saves_manual_coordinates_and_shows_the_country_check(site, browser):
-    """Builds on the incident the test above saved (geocoded to Malmö by the gazetteer)."""
-    status, _, page = call("GET", f"{site}/api/v1/incidents/?fields=id,latitude,longitude")
-    incident = page["results"][0]
+    status, _, incident = call(
+        "POST",
+        f"{site}/api/v1/incidents/",
+        {
+            "title": "A rifle found in Malmö",
+            "incident_type": "recovery",
+            "verification": "reported",
+            "occurred_on": "2024-03-01",
+            "country": "SE",
+            "place": "Malmö",
+            "weapons": [{"category": "rifle"}],
+        },
+        Authorization=f"Token {site.token}",
+    )
+    assert status == 201, incident
+    # Sign in, unless this browser already is.
+    browser.get(f"{site}/admin/login/?next=/admin/")
+    if browser.find_elements(By.ID, "id_username"):
+        fill(browser, "id_username", "editor")
+        fill(browser, "id_password", PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
     browser.get(f"{site}/admin/incidents/incident/{incident['id']}/change/")
     WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "#location-map[data-ready]"))
     pin = browser.find_element(By.CSS_SELECTOR, "#location-map .incident-pin")
@@ -104,7 +131,7 @@ def test_dragging_the_admin_maps_pin_saves_manual_coordinates_and_shows_the_coun
     browser.find_element(By.NAME, "_continue").click()
     WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, ".messagelist .success"))
 
-    status, _, record = call("GET", f"{site}/api/v1/incidents/{incident['id']}/")
+    status, _, record = call("GET", f"{site}/api/v1/incidents/{incident['id']}/", Authorization=f"Token {site.token}")
     assert status == 200
     assert (f"{record['latitude']:.6f}", f"{record['longitude']:.6f}") == (latitude, longitude)
     assert record["geo_precision"] == "exact" and record["geocode"]["provider"] == "manual"

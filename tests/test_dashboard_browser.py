@@ -286,6 +286,26 @@ def test_a_country_level_incident_is_a_shaded_country_and_a_region_a_ring_never_
     assert any(f["properties"]["geo_precision"] == "country" for f in features)
 
 
+@pytest.mark.parametrize("selector", ["path.precision-region[data-id]", "path.precision-country[data-country]"])
+def test_a_ring_or_a_shaded_country_opens_its_popup_from_the_keyboard(site, browser, selector):
+    browser.get(f"{site}/dashboard/")
+    wait_until_drawn(browser)
+    shape = browser.find_element(By.CSS_SELECTOR, f"#map {selector}")
+    browser.execute_script("arguments[0].focus()", shape)
+    assert browser.switch_to.active_element == shape
+    shape.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 30).until(
+        lambda driver: driver.find_elements(By.CSS_SELECTOR, ".leaflet-popup-content li[data-id]")
+    )
+    listed = {
+        int(item.get_attribute("data-id")) for item in browser.find_elements(By.CSS_SELECTOR, ".popup-incidents > li")
+    }
+    if shape.get_attribute("data-id"):
+        assert listed == {int(shape.get_attribute("data-id"))}
+    else:
+        assert len(listed) == int(shape.get_attribute("data-incidents"))
+
+
 def test_the_first_view_is_where_most_incidents_are_not_stretched_by_outliers(site, browser):
     browser.get(f"{site}/dashboard/")
     wait_until_drawn(browser)
@@ -321,7 +341,8 @@ def test_a_pins_popup_lists_the_incidents_sources_with_stance_and_grade(site, br
     assert links == expected
     text = popup.text
     assert record["title"] in text and record["verification"] in text
-    assert popup.size["width"] >= 250  # sized for its content once loaded, not for "Loading…"
+    # Laid out for its content once loaded (not for "Loading…"): nothing sticks out sideways.
+    assert browser.execute_script("const c = arguments[0]; return c.scrollWidth <= c.clientWidth", popup)
     for source in record["sources"]:
         grade = f"{source['reliability'] or ''}{source['credibility'] or ''}"
         assert f"{source['stance']} · {'grade ' + grade if grade else 'not graded'}" in text

@@ -106,6 +106,7 @@ const PRECISION_SHOWN = { exact: "exact point", locality: "the place", region: "
 // The fallback to the map for keyboards and screen readers: what the map draws, as a table.
 function mapDrawn(kind, items) {
   const panel = document.getElementById("map-panel");
+  mapError(null);
   const head = panel.querySelector("thead tr");
   panel.dataset.drawn = kind;
   if (kind === "incidents") {
@@ -125,25 +126,31 @@ function mapCaption(text) {
   setCaption(document.getElementById("map-panel"), text);
 }
 
+// A redraw that failed; cleared by the next one that succeeds.
+function mapError(message) {
+  const shown = document.getElementById("map-error");
+  shown.hidden = !message;
+  shown.textContent = message ? `The map could not be redrawn: ${message}. Move it to try again.` : "";
+}
+
 // The map draws on its own: a map that cannot be drawn says why and leaves the other panels be.
-async function drawMap() {
-  if (!incidentMap) {
-    incidentMap = new IncidentMap(document.getElementById("map"), {
-      api: API, outlines, tileUrl: body.dataset.tileUrl, tileAttribution: body.dataset.tileAttribution,
-      pointsMax: Number(body.dataset.pointsMax), load: getJSON, describe: incidentItem, onDraw: mapDrawn,
-      onError: (message) => mapCaption(`The map could not be redrawn: ${message}. Move it to try again.`),
-    });
-    window.incidentMap = incidentMap; // for scripts embedding the page, and for the browser tests
-  }
+async function drawMap(current) {
   let shown;
   try {
+    if (!incidentMap) {
+      incidentMap = new IncidentMap(document.getElementById("map"), {
+        api: API, outlines, tileUrl: body.dataset.tileUrl, tileAttribution: body.dataset.tileAttribution,
+        pointsMax: Number(body.dataset.pointsMax), load: getJSON, describe: incidentItem, onDraw: mapDrawn,
+        onError: mapError,
+      });
+      window.incidentMap = incidentMap; // for scripts embedding the page, and for the browser tests
+    }
     shown = await incidentMap.show(currentFilters());
   } catch (error) {
-    if (!(error instanceof ApiError)) throw error;
-    mapCaption(`Not mapped: ${error.message}`);
+    if (current === rendering) mapCaption(`Not mapped: ${error.message}`);
     return;
   }
-  if (!shown) return;
+  if (!shown || current !== rendering) return;
   const areas = "Pins are places; a shaded ring is a region, a shaded country an incident known only to its country.";
   const unlocated = shown.unlocated ? `; ${shown.unlocated} without coordinates are not on the map` : "";
   const drawing = shown.mode === "all" ? "" : " Zoomed out, the map counts incidents per grid cell; zoom in to see them.";
@@ -360,7 +367,7 @@ async function render() {
       getJSON(apiUrl("stats/", { group_by: "country" })),
       getJSON(apiUrl("stats/", { group_by: "weapon_category" })),
       getJSON(apiUrl("incidents/", { fields, limit: 20 })),
-      drawMap(),
+      drawMap(current),
     ]);
     if (current !== rendering) return;
     drawTimeline(months);

@@ -44,11 +44,17 @@ class IncidentMap {
     this.viewRequest = 0; // a new view: answers for older views are dropped
     this.mode = null; // "all" incidents drawn at once, or what the "view" holds; null while filters load
     let settle = null;
-    this.settling = false; // a move's redraw is pending or under way
+    this.settling = false; // the last move's redraw is pending or under way
+    this.moves = 0;
+    this.framing = false; // show() frames the map and draws the view itself
     this.map.on("moveend", () => {
+      if (this.framing) return;
       clearTimeout(settle);
+      const move = ++this.moves;
       this.settling = true;
-      settle = setTimeout(() => this.viewChanged().finally(() => { this.settling = false; }), MOVE_SETTLE_MS);
+      settle = setTimeout(() => this.viewChanged().finally(() => {
+        if (move === this.moves) this.settling = false;
+      }), MOVE_SETTLE_MS);
     });
     this.addShowAllControl();
   }
@@ -110,17 +116,14 @@ class IncidentMap {
 
   fitMost(points) {
     const frame = this.frameOf(points);
+    this.framing = true;
     if (frame) this.map.fitBounds(frame.pad(0.05), { maxZoom: 9, animate: false });
     else this.map.fitBounds([[34, -12], [71, 42]], { animate: false }); // Europe when there is nothing
+    this.framing = false;
   }
 
   cellsBounds(rows, cell) {
-    const bounds = L.latLngBounds([]);
-    for (const row of rows) {
-      const [west, south] = row.key.split(",").map(Number);
-      bounds.extend([[south, west], [south + cell, west + cell]]);
-    }
-    return bounds;
+    return rows.reduce((bounds, row) => bounds.extend(this.cellBounds(row, cell)), L.latLngBounds([]));
   }
 
   addShowAllControl() {
@@ -145,10 +148,6 @@ class IncidentMap {
     // Close up (zoom 17 and more) every incident is drawn as itself, even where several share a point.
     const clusters = L.markerClusterGroup({
       showCoverageOnHover: false, maxClusterRadius: 50, chunkedLoading: true, disableClusteringAtZoom: 17,
-    });
-    // A cluster takes the keyboard's focus (it is a marker); Enter on it does what a click does.
-    clusters.on("clusterkeypress", (event) => {
-      if (event.originalEvent.key === "Enter") event.layer.zoomToBounds();
     });
     const byCountry = new Map();
     for (const feature of features) {
@@ -188,19 +187,19 @@ class IncidentMap {
     layer.on("add", () => {
       const element = layer.getElement();
       element?.setAttribute("data-id", record.id);
-      if (area) this.focusable(element, `${label}: located only to its ${record.geo_precision}`, layer);
+      if (area) this.focusable(element, `${label}: located only to its ${record.geo_precision}`, () => layer.openPopup());
     });
     this.lazyPopup(layer, `incidents/${record.id}/`, {});
     return layer;
   }
 
-  // An SVG shape that takes the keyboard's focus and opens its popup like a click.
-  focusable(element, label, layer) {
+  // An SVG shape that takes the keyboard's focus and opens its popup (`open`) like a click.
+  focusable(element, label, open) {
     if (!element || element.hasAttribute("tabindex")) return;
     element.setAttribute("tabindex", "0");
     element.setAttribute("role", "button");
     element.setAttribute("aria-label", label);
-    onActivate(element, () => layer.openPopup());
+    onActivate(element, open);
   }
 
   // Incidents known only to their country: the country shaded, one popup listing them.
@@ -215,7 +214,7 @@ class IncidentMap {
       const element = shape.getElement();
       element?.setAttribute("data-country", country);
       element?.setAttribute("data-incidents", incidents.length);
-      this.focusable(element, label, shape);
+      this.focusable(element, label, () => area.openPopup(shape.getCenter())); // the popup is the group's
     }));
     area.bindTooltip(Object.assign(document.createElement("span"), { textContent: label }), { sticky: true });
     const list = { country, geo_precision: "country", limit: AREA_POPUP_MAX, ordering: "-occurred_on" };
@@ -288,46 +287,57 @@ class IncidentMap {
       this.map.setView(this.map.wrapLatLng(centre), this.map.getZoom(), { animate: false }); // its moveend redraws
       return;
     }
-    try {
-      await this.drawView();
-    } catch (error) {
-      this.onError(error.message);
-    }
+    await this.drawView();
   }
 
   // Whether what is drawn already covers the view: the view's incidents inside the box they were fetched for
-  // (at any zoom), or cells of the size this zoom wants over the box they were counted for.
+  // (at any zoom), or cells of the size this zoom wants over the box they were counted for, as long as the
+  // view holds too many incidents to draw them one by one.
   covered(cell) {
     if (!this.fetched) return false;
     const [west, south, east, north] = this.fetched.bbox.split(",").map(Number);
-    const box = L.latLngBounds([south, west], [north, east]);
-    const inside = box.contains(this.map.getBounds());
-    return inside && (this.fetched.drawnAs === "incidents" || this.fetched.cell === cell);
+    const view = this.map.getBounds();
+    if (!L.latLngBounds([south, west], [north, east]).contains(view)) return false;
+    if (this.fetched.drawnAs === "incidents") return true;
+    const inView = this.fetched.rows.filter((row) => view.intersects(this.cellBounds(row, this.fetched.cell)));
+    return this.fetched.cell === cell && inView.reduce((sum, row) => sum + row.incidents, 0) > this.pointsMax;
   }
 
+  cellBounds(row, cell) {
+    const [west, south] = row.key.split(",").map(Number);
+    return L.latLngBounds([south, west], [south + cell, west + cell]);
+  }
+
+  // Draw the view: its grid cells, or its incidents once few enough are in it. A failure is reported (unless
+  // a newer view or newer filters made it moot) and the next move tries again.
   async drawView() {
+    const generation = this.generation;
+    const request = ++this.viewRequest; // whatever an older request brings is now stale
     const cell = this.cellSize();
     if (this.covered(cell)) return;
-    const generation = this.generation;
-    const request = ++this.viewRequest;
     const stale = () => generation !== this.generation || request !== this.viewRequest;
     const started = performance.now();
     const bbox = this.gridBox(cell);
     this.lastView = { cell, bbox };
-    const grid = await this.load(this.url("stats/", { group_by: "grid", cell, bbox }));
-    if (stale()) return;
-    const inView = grid.results.reduce((sum, row) => sum + row.incidents, 0);
-    if (inView <= this.pointsMax) {
-      const collection = await this.load(this.url("incidents/", { format: "geojson", fields: POINT_FIELDS, bbox }),
-        "application/geo+json");
+    try {
+      const grid = await this.load(this.url("stats/", { group_by: "grid", cell, bbox }));
       if (stale()) return;
-      this.drawIncidents(collection.features);
-      this.drawnAs = "incidents";
-    } else {
-      this.drawCells(grid.results, cell);
-      this.drawnAs = "cells";
+      const inView = grid.results.reduce((sum, row) => sum + row.incidents, 0);
+      if (inView <= this.pointsMax) {
+        const collection = await this.load(this.url("incidents/", { format: "geojson", fields: POINT_FIELDS, bbox }),
+          "application/geo+json");
+        if (stale()) return;
+        this.drawIncidents(collection.features);
+        this.drawnAs = "incidents";
+      } else {
+        this.drawCells(grid.results, cell);
+        this.drawnAs = "cells";
+      }
+      this.fetched = { bbox, cell, drawnAs: this.drawnAs, rows: grid.results };
+    } catch (error) {
+      if (!stale()) this.onError(error.message);
+      return;
     }
-    this.fetched = { bbox, cell, drawnAs: this.drawnAs };
     this.lastDrawMs = performance.now() - started;
     this.map.getContainer().dataset.drawn = this.drawnAs;
     this.map.getContainer().dataset.drawSequence = request;
@@ -337,8 +347,8 @@ class IncidentMap {
     const highest = Math.max(1, ...rows.map((row) => row.incidents));
     const layers = [];
     for (const row of rows) {
-      const [west, south] = row.key.split(",").map(Number);
-      const bounds = [[south, west], [south + cell, west + cell]];
+      const bounds = this.cellBounds(row, cell);
+      const [south, west] = [bounds.getSouth(), bounds.getWest()];
       const strength = Math.log1p(row.incidents) / Math.log1p(highest);
       layers.push(L.rectangle(bounds, {
         className: "grid-cell", weight: 0.5, fillOpacity: 0.15 + 0.6 * strength, interactive: false,
