@@ -63,6 +63,18 @@ def gunicorn(env: dict, workers: int = 3, threads: int = 1):
         server.wait(timeout=30)
 
 
+@contextmanager
+def fixtures_site(work: Path, **settings: str):
+    """The sourced fixtures served for a browser (static files collected, 2 workers of 4 threads, throttles
+    off) with `settings` added to the environment; yields the base URL."""
+    env = environment(work, STATIC_ROOT=str(work / "static"), ANON_THROTTLE_RATE="off", **settings)
+    manage(env, "migrate", "-v0", timeout=300)
+    manage(env, "load_sourced_fixtures", timeout=300)
+    manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
+    with gunicorn(env, workers=2, threads=4) as base:
+        yield base
+
+
 def call(method: str, url: str, body=None, **headers) -> tuple[int, dict, object]:
     data = None if body is None else json.dumps(body).encode()
     if data is not None:

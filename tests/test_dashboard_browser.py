@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from tests.browsers import By, Keys, WebDriverWait, axe_violations
-from tests.live import ROOT, environment, gunicorn, manage
+from tests.live import ROOT, fixtures_site
 
 pytestmark = pytest.mark.browser
 
@@ -19,12 +19,7 @@ DOCS = ROOT / "docs"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    work = tmp_path_factory.mktemp("dashboard")
-    env = environment(work, STATIC_ROOT=str(work / "static"), ANON_THROTTLE_RATE="off", MAP_TILE_URL="")
-    manage(env, "migrate", "-v0", timeout=300)
-    manage(env, "load_sourced_fixtures", timeout=300)
-    manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
-    with gunicorn(env, workers=2, threads=4) as base:
+    with fixtures_site(tmp_path_factory.mktemp("dashboard"), MAP_TILE_URL="") as base:
         yield base
 
 

@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 
 from tests.browsers import MOVES, By, Keys, WebDriverWait, axe_violations, redraw_ms, wait_for_dashboard
-from tests.live import ROOT, environment, gunicorn, manage
+from tests.live import ROOT, environment, fixtures_site, gunicorn, manage
 
 pytestmark = pytest.mark.browser
 
@@ -54,17 +54,11 @@ def tile_service():
 
 
 def test_with_a_tile_service_the_map_draws_its_tiles_and_their_attribution(tile_service, tmp_path, browser):
-    env = environment(
-        tmp_path,
-        STATIC_ROOT=str(tmp_path / "static"),
-        ANON_THROTTLE_RATE="off",
-        MAP_TILE_URL=f"{tile_service}/tiles/{{z}}/{{x}}/{{y}}.png",
-        MAP_TILE_ATTRIBUTION="Tiles: a test service",
-    )
-    manage(env, "migrate", "-v0", timeout=300)
-    manage(env, "load_sourced_fixtures", timeout=300)
-    manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
-    with gunicorn(env, workers=2, threads=4) as site:
+    tiles = {
+        "MAP_TILE_URL": f"{tile_service}/tiles/{{z}}/{{x}}/{{y}}.png",
+        "MAP_TILE_ATTRIBUTION": "Tiles: a test service",
+    }
+    with fixtures_site(tmp_path, **tiles) as site:
         browser.get(f"{site}/dashboard/")
         wait_for_dashboard(browser)
         WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "#map img.leaflet-tile"))
@@ -192,13 +186,7 @@ def test_filters_applied_while_the_map_redraws_draw_the_new_filters(big_site, br
 
 def test_a_lower_export_cap_keeps_the_map_to_grid_cells_and_the_page_working(tmp_path, browser):
     """The map never asks for more incidents at once than an anonymous export may hold."""
-    env = environment(
-        tmp_path, STATIC_ROOT=str(tmp_path / "static"), ANON_THROTTLE_RATE="off", EXPORT_ANON_MAX_ROWS="3"
-    )
-    manage(env, "migrate", "-v0", timeout=300)
-    manage(env, "load_sourced_fixtures", timeout=300)
-    manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
-    with gunicorn(env, workers=2, threads=4) as site:
+    with fixtures_site(tmp_path, EXPORT_ANON_MAX_ROWS="3") as site:
         browser.get(f"{site}/dashboard/")
         wait_for_dashboard(browser)
         assert browser.execute_script("return window.incidentMap.mode") == "view"
