@@ -316,9 +316,7 @@ class IncidentMap {
     const cell = this.cellSize();
     if (this.covered(cell)) return;
     const stale = () => generation !== this.generation || request !== this.viewRequest;
-    const started = performance.now();
     const bbox = this.gridBox(cell);
-    this.lastView = { cell, bbox };
     try {
       const grid = await this.load(this.url("stats/", { group_by: "grid", cell, bbox }));
       if (stale()) return;
@@ -338,7 +336,6 @@ class IncidentMap {
       if (!stale()) this.onError(error.message);
       return;
     }
-    this.lastDrawMs = performance.now() - started;
     this.map.getContainer().dataset.drawn = this.drawnAs;
     this.map.getContainer().dataset.drawSequence = request;
   }
