@@ -9,7 +9,6 @@ spent in each part of the stack, and writes that table into bench/RESULTS.md (be
 import argparse
 import os
 import pstats
-import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +21,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run  # noqa: E402  (the benchmark's database builder)
 
 PORT = 8824
-MARK_START, MARK_END = "<!-- profile: start -->", "<!-- profile: end -->"
 # Parts of the stack, by the file a function lives in (first match wins).
 PARTS = [
     ("throttling (cache reads and writes)", ("rest_framework/throttling", "incidents/api/throttling")),
@@ -122,14 +120,7 @@ def main() -> None:
     }
     section = table(args.size, args.requests, profile(database, paths, args.requests))
     print(section)
-    results = run.ROOT / "bench" / "RESULTS.md"
-    text = results.read_text() if results.exists() else "# Benchmark results\n"
-    block = f"{MARK_START}\n{section}\n{MARK_END}"
-    if MARK_START in text:
-        text = re.sub(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), lambda _: block, text, flags=re.DOTALL)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    results.write_text(text)
+    run.write_marked_section("profile", section)
 
 
 if __name__ == "__main__":
