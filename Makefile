@@ -6,7 +6,7 @@ PORT ?= 8000
 # Tests never need a real secret; the service itself refuses to start without one when DEBUG is off.
 TEST_ENV := SECRET_KEY=insecure-test-only-key
 
-.PHONY: run test test-browser test-services lint fuzz bench bench-replicas bench-dashboard backup restore clean dashboard-assets
+.PHONY: run test test-browser test-services lint fuzz bench bench-trace bench-replicas bench-dashboard backup restore clean dashboard-assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,11 @@ bench: $(VENV)/.installed
 bench-dashboard: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[browser]'
 	$(BIN)/python bench/dashboard.py
+
+# Tracing at 1M incidents with about 3.3M serials, tracker vs Datasette vs raw SQL (not CI): bench/RESULTS.md.
+bench-trace: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/trace.py $(BENCH_ARGS)
 
 # PostgreSQL primary alone vs. with a streaming replica (not part of CI; docs/deploy.md):
 # make bench-replicas PRIMARY=postgres://postgres@127.0.0.1:5432 REPLICA=postgres://postgres@127.0.0.1:5433

@@ -17,9 +17,21 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from incidents import releases, services, shapes
+from incidents import releases, serials, services, shapes, tracing
 from incidents.duplicates import LIKELY_DUPLICATE, similar_incidents
-from incidents.models import Actor, Citation, Incident, IncidentActor, Release, Source, Tag, WeaponItem
+from incidents.models import (
+    Actor,
+    Citation,
+    Incident,
+    IncidentActor,
+    Release,
+    Source,
+    Tag,
+    Transfer,
+    TransferCitation,
+    WeaponItem,
+)
+from incidents.shapes import EDITOR
 
 
 def _first_message(error: ValidationError) -> str:
@@ -71,11 +83,13 @@ def readable_field(name: str) -> str:
     """`weapons[1].quantity` becomes "Weapon 2, quantity" for a person reading the form."""
     if name == "__all__":
         return "Record"
-    match = re.fullmatch(r"(\w+)\[(\d+)\](?:\.(\w+))?", name)
+    match = re.fullmatch(r"(\w+)\[(\d+)\](?:\.(\w+)(?:\[(\d+)\])?)?", name)
     if not match:
         return name.replace("_", " ").capitalize()
-    listed, index, field = match.groups()
+    listed, index, field, item = match.groups()
     row = f"{listed.rstrip('s').replace('_', ' ').capitalize()} {int(index) + 1}"
+    if item is not None:  # `weapons[0].serials[1]`: the second serial of the first weapon
+        return f"{row}, {field.rstrip('s').replace('_', ' ')} {int(item) + 1}"
     return f"{row}, {field.replace('_', ' ')}" if field else row
 
 
@@ -119,10 +133,33 @@ GRADING_HELP = (
 )
 
 
+class LinesField(forms.CharField):
+    """A list of strings (serials, lots) edited one per line."""
+
+    widget = forms.Textarea(attrs={"rows": 2, "cols": 22})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value):
+        if isinstance(value, list | tuple):
+            return list(value)
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class WeaponInlineForm(forms.ModelForm):
+    serials = LinesField(required=False, help_text="One serial per line, as shown on the weapon.")
+
+    class Meta:
+        model = WeaponItem
+        fields = ["category", "quantity", "quantity_precision", "description", "suspected_origin", "markings"]
+
+
 class WeaponInline(admin.TabularInline):
     model = WeaponItem
+    form = WeaponInlineForm
     extra = 1
-    fields = ["category", "quantity", "quantity_precision", "description", "suspected_origin", "markings"]
+    fields = ["category", "quantity", "quantity_precision", "description", "suspected_origin", "markings", "serials"]
 
 
 class CitationInline(admin.TabularInline):
@@ -206,8 +243,19 @@ class IncidentAdminForm(ServiceErrorsForm):
         return [slug.strip() for slug in self.cleaned_data["tag_slugs"].split(",") if slug.strip()]
 
 
+class SavedWithInlinesAdmin(ServiceHistoryAdmin):
+    """An object saved with its inlines in one service call, made by `save_related`."""
+
+    def save_model(self, request, obj, form, change):
+        """Deferred to `save_related`, where the inlines' data is known."""
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The inlines are saved by the service, not by their formsets; their changes are in the history.
+        return super().construct_change_message(request, form, [], add)
+
+
 @admin.register(Incident)
-class IncidentAdmin(ServiceHistoryAdmin):
+class IncidentAdmin(SavedWithInlinesAdmin):
     form = IncidentAdminForm
     inlines = [WeaponInline, CitationInline, ActorInline]
     list_display = [
@@ -242,6 +290,7 @@ class IncidentAdmin(ServiceHistoryAdmin):
         "geocoded_at",
         "geocode_warning",
         "location_map",
+        "trace_panel",
         "created_at",
         "updated_at",
     ]
@@ -256,6 +305,7 @@ class IncidentAdmin(ServiceHistoryAdmin):
             "Provenance of the coordinates",
             {"fields": ["geocode_provider", "geocode_query", "geocoded_at", "geocode_warning"]},
         ),
+        ("Tracing", {"fields": ["trace_panel"]}),
         ("Record", {"fields": ["uid", "version", "weapons_total", "created_at", "updated_at"]}),
     ]
     actions = ["publish_selected", "archive_selected", "geocode_selected", "merge_selected"]
@@ -263,6 +313,65 @@ class IncidentAdmin(ServiceHistoryAdmin):
     class Media:
         css = {"all": ["vendor/leaflet/leaflet.css", "dashboard/admin_map.css"]}
         js = ["vendor/leaflet/leaflet.js", "dashboard/basemap.js", "dashboard/admin_map.js"]
+
+    @admin.display(description="trace candidates")
+    def trace_panel(self, incident):
+        """Transfers the weapons may have left, and other incidents with the same serials, as the API's
+        `trace/` answers editors (the admin shows every incident, so it traces among them all)."""
+        if incident is None or incident.pk is None:
+            return "Saved incidents are traced against the transfers and the other incidents."
+        trace = tracing.trace_incident(incident.pk, EDITOR)
+        candidates = format_html_join(
+            "",
+            '<tr><td>{}</td><td><a href="{}">{} {}→{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    c["weapon"] + 1,
+                    reverse("admin:incidents_transfer_change", args=[c["transfer"]["id"]]),
+                    c["transfer"]["year"],
+                    c["transfer"]["supplier"],
+                    c["transfer"]["recipient"],
+                    c["match"],
+                    c["score"],
+                    "; ".join(c["reasons"]),
+                )
+                for c in trace["candidates"]
+            ),
+        )
+        recovered = format_html_join(
+            "",
+            '<tr><td>{}</td><td><a href="{}">#{} {}</a> ({}, {})</td><td>{}</td></tr>',
+            (
+                (
+                    r["weapon"] + 1,
+                    reverse("admin:incidents_incident_change", args=[r["incident"]["id"]]),
+                    r["incident"]["id"],
+                    r["incident"]["title"],
+                    r["incident"]["country"],
+                    r["incident"]["occurred_on"],
+                    r["serial"],
+                )
+                for r in trace["recovered_elsewhere"]
+            ),
+        )
+        none = format_html("<p>{}</p>", "None found.")
+        return format_html(
+            '<div class="trace-panel"><h4>Transfers</h4>{}<h4>Same serial in other incidents</h4>{}</div>',
+            format_html(
+                '<table class="trace-candidates"><thead><tr><th>weapon</th><th>transfer</th><th>match</th>'
+                "<th>score</th><th>why</th></tr></thead><tbody>{}</tbody></table>",
+                candidates,
+            )
+            if trace["candidates"]
+            else none,
+            format_html(
+                '<table class="trace-recovered"><thead><tr><th>weapon</th><th>incident</th><th>serial</th></tr>'
+                "</thead><tbody>{}</tbody></table>",
+                recovered,
+            )
+            if trace["recovered_elsewhere"]
+            else none,
+        )
 
     @admin.display(description="map")
     def location_map(self, incident):
@@ -282,9 +391,6 @@ class IncidentAdmin(ServiceHistoryAdmin):
             "" if incident is None or incident.longitude is None else incident.longitude,
             format_html('<p class="location-map-warning">Country check: {}</p>', warning) if warning else "",
         )
-
-    def save_model(self, request, obj, form, change):
-        """Deferred: the incident is saved with its inlines in `save_related`, in one service call."""
 
     def save_related(self, request, form, formsets, change):
         data = self._incident_data(form, change)
@@ -354,10 +460,6 @@ class IncidentAdmin(ServiceHistoryAdmin):
             )
             message = format_html("Possible duplicate reports of the same event: {}. Merge them if so.", links)
             self.message_user(request, message, messages.WARNING)
-
-    def construct_change_message(self, request, form, formsets, add=False):
-        # The inlines are saved by the service, not by their formsets; their changes are in the history.
-        return super().construct_change_message(request, form, [], add)
 
     def delete_model(self, request, obj):
         services.incident_delete(incident=obj, user=request.user)
@@ -441,6 +543,102 @@ class ServiceSavedAdmin(ServiceHistoryAdmin):
 
     def delete_model(self, request, obj):
         type(self).delete_service(**{self.instance_argument: obj}, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+# --- Transfers ------------------------------------------------------------------------------------
+
+
+class SerialRangesField(forms.CharField):
+    """Declared serial ranges, one per line, written as the serials at both ends: `AB001000–AB001999`
+    (an en dash, `..`, or a hyphen with spaces around it, between them)."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 40})
+    separator = re.compile(r"\s*(?:–|\.\.)\s*|\s+-\s+")
+
+    def prepare_value(self, value):
+        if not isinstance(value, list | tuple):
+            return value
+        return "\n".join(f"{r['prefix']}{r['first']}–{r['prefix']}{r['last']}" for r in value)
+
+    def to_python(self, value):
+        if isinstance(value, list | tuple):
+            return list(value)
+        ranges = []
+        for number, line in enumerate((value or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            ends = self.separator.split(line.strip())
+            if len(ends) != 2:
+                raise ValidationError(f"Line {number}: write a range as AB001000–AB001999.")
+            (prefix, first), (other_prefix, last) = (serials.split_serial(serials.normal_serial(e)) for e in ends)
+            if first is None or last is None or prefix != other_prefix:
+                raise ValidationError(f"Line {number}: both ends need the same prefix and trailing digits.")
+            ranges.append({"prefix": prefix, "first": first, "last": last})
+        return ranges
+
+
+class TransferAdminForm(ServiceErrorsForm):
+    serial_ranges = SerialRangesField(
+        required=False, help_text="One range per line, from its first serial to its last: AB001000–AB001999."
+    )
+    lots = LinesField(required=False, help_text="One lot number per line.")
+
+    service_field_names = {"serial_ranges": "serial_ranges", "lots": "lots"}
+
+    class Meta:
+        model = Transfer
+        fields = [name for name in shapes.TRANSFER_FIELDS if name not in ("serial_ranges", "lots")]
+
+
+class TransferCitationInline(admin.TabularInline):
+    """The transfer's sources: it is public once it has one."""
+
+    model = TransferCitation
+    extra = 1
+    autocomplete_fields = ["source"]
+    fields = ["source", "stance", "credibility", "excerpt", "excerpt_language"]
+
+
+@admin.register(Transfer)
+class TransferAdmin(SavedWithInlinesAdmin):
+    form = TransferAdminForm
+    inlines = [TransferCitationInline]
+    list_display = ["__str__", "supplier", "recipient", "year", "weapon_category", "quantity", "end_user"]
+    list_filter = ["supplier", "recipient", "year", "weapon_category"]
+    search_fields = ["end_user", "description", "notes"]
+    readonly_fields = ["uid", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["supplier", "recipient", "end_user", "year", "weapon_category", "quantity"]}),
+        ("What was declared", {"fields": ["description", "serial_ranges", "lots", "notes"]}),
+        ("Record", {"fields": ["uid", "created_at", "updated_at"]}),
+    ]
+
+    def save_related(self, request, form, formsets, change):
+        fields = list(shapes.TRANSFER_FIELDS)
+        data = {name: form.cleaned_data[name] for name in fields if name in form.cleaned_data}
+        for formset in formsets:
+            rows = [f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+            data["citations"] = [
+                services.CitationData(source=row["source"], **{name: row[name] for name in shapes.CITATION_FIELDS})
+                for row in rows
+                if row.get("source")
+            ]
+        try:
+            if change:
+                stored = Transfer.objects.get(pk=form.instance.pk)
+                saved = services.transfer_update(transfer=stored, user=request.user, data=data)
+            else:
+                saved = services.transfer_create(user=request.user, data=data)
+        except ValidationError as error:
+            raise refusal_from(error, form.instance) from error
+        form.instance.__dict__.update(saved.__dict__)
+
+    def delete_model(self, request, obj):
+        services.transfer_delete(transfer=obj, user=request.user)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:

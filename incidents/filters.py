@@ -25,9 +25,28 @@ from incidents.choices import (
     WeaponCategory,
 )
 from incidents.geo import BoxRegion, CircleRegion, within
-from incidents.limits import MAX_Q_LENGTH, MAX_Q_TERMS, MAX_QUANTITY, MAX_RADIUS_KM, MAX_WEAPONS
-from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentRemoval, IncidentTag, Source, WeaponItem
+from incidents.limits import (
+    EARLIEST_DATE,
+    MAX_Q_LENGTH,
+    MAX_Q_TERMS,
+    MAX_QUANTITY,
+    MAX_RADIUS_KM,
+    MAX_WEAPONS,
+    SERIAL_MAX_LENGTH,
+)
+from incidents.models import (
+    Actor,
+    Citation,
+    Incident,
+    IncidentActor,
+    IncidentRemoval,
+    IncidentTag,
+    Source,
+    Transfer,
+    WeaponItem,
+)
 from incidents.search import search_terms, term_matches
+from incidents.serials import normal_serial
 from incidents.strict_query import (
     COUNTRY_CHOICES,
     BoundedDateTimeFilter,
@@ -317,11 +336,48 @@ class ActorFilterSet(StrictFilterSet):
         return queryset.filter(matches)
 
 
+class TransferFilterSet(StrictFilterSet):
+    supplier = ChoiceListFilter(
+        field_name="supplier", choices=COUNTRY_CHOICES, normalize=str.upper, help_text="supplier countries (alpha-2)"
+    )
+    recipient = ChoiceListFilter(
+        field_name="recipient", choices=COUNTRY_CHOICES, normalize=str.upper, help_text="recipient countries (alpha-2)"
+    )
+    year = IntegerFilter(
+        field_name="year", min_value=EARLIEST_DATE.year, max_value=9999, help_text="year of the transfer"
+    )
+    weapon_category = ChoiceListFilter(
+        field_name="weapon_category", choices=WeaponCategory.choices, help_text="weapon categories"
+    )
+    q = filters.CharFilter(
+        method="filter_q", max_length=MAX_Q_LENGTH, help_text="text in the end user, description or notes"
+    )
+
+    class Meta(StrictFilterSet.Meta):
+        model = Transfer
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(
+            Q(end_user__icontains=value) | Q(description__icontains=value) | Q(notes__icontains=value)
+        )
+
+
 class GeocodeQueryForm(StrictQueryForm):
     """The parameters of `geocode/`: what to look up, and in which country."""
 
     q = forms.CharField(max_length=MAX_Q_LENGTH, help_text="a place name")
     country = NormalizedChoiceField(choices=COUNTRY_CHOICES, normalize=str.upper, help_text="ISO 3166-1 alpha-2")
+
+
+class SerialQueryForm(StrictQueryForm):
+    """The parameter of `weapons/trace/`: one serial, as seen (compared in its normal form)."""
+
+    serial = forms.CharField(max_length=SERIAL_MAX_LENGTH, help_text="a serial as seen on the weapon")
+
+    def clean_serial(self) -> str:
+        if not normal_serial(self.cleaned_data["serial"]):
+            raise forms.ValidationError("A serial needs at least one letter or digit.")
+        return self.cleaned_data["serial"]
 
 
 class RemovalFilterSet(StrictFilterSet):

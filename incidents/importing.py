@@ -321,6 +321,7 @@ class _Importer:
             for name in ("description", "markings"):
                 weapon[name] = weapon.get(name) or ""
             weapon["quantity_precision"] = weapon.get("quantity_precision") or QuantityPrecision.EXACT
+            weapon["serials"] = weapon.get("serials") or []
             if isinstance(weapon.get("suspected_origin"), str):
                 weapon["suspected_origin"] = weapon["suspected_origin"].strip().upper() or None
             weapons.append(weapon)
@@ -464,7 +465,7 @@ def _same(stored: _Stored, plan: services.IncidentPlan, data: dict) -> bool:
         if name in data and _comparable(getattr(new, name)) != _comparable(stored.fields[name]):
             return False
     if plan.weapons is not None:
-        held = [(c, d, q, p, origin or "", m) for c, d, q, p, origin, m in stored.weapons]
+        held = [(c, d, q, p, origin or "", m, tuple(s or ())) for c, d, q, p, origin, m, s in stored.weapons]
         if [services.weapon_key(w) for w in plan.weapons] != held:
             return False
     if plan.citations is not None:

@@ -115,6 +115,8 @@ def _plain(value):
     """JSON-friendly: countries as codes, decimals as numbers, dates and times as ISO text."""
     if value is None or isinstance(value, bool | int | str):
         return value
+    if isinstance(value, list):  # serials
+        return [_plain(item) for item in value]
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -12,6 +12,10 @@ MAX_WEAPONS = 200
 MAX_CITATIONS = 50
 MAX_ACTORS = 50
 MAX_TAGS = 30
+MAX_SERIALS = 200  # per weapon item (API.md "Tracing"); likewise serial ranges and lots per transfer
+SERIAL_MAX_LENGTH = 100
+# The trailing digits of a serial that make its number: 18 fit a 64-bit integer on every database.
+SERIAL_NUMBER_DIGITS = 18
 
 # Values.
 SUMMARY_MAX_LENGTH = 10_000

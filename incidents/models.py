@@ -38,7 +38,7 @@ from incidents.choices import (
     WeaponCategory,
 )
 from incidents.history_base import HistoricalChangeBase
-from incidents.limits import EARLIEST_DATE, MAX_QUANTITY, SUMMARY_MAX_LENGTH
+from incidents.limits import EARLIEST_DATE, MAX_QUANTITY, SERIAL_MAX_LENGTH, SUMMARY_MAX_LENGTH
 
 http_url_validator = URLValidator(schemes=["http", "https"], message="Enter an http or https URL.")
 language_code_validator = RegexValidator(
@@ -307,6 +307,12 @@ class WeaponItem(models.Model):
     )
     suspected_origin = CountryField("suspected origin", null=True, blank=True)
     markings = models.CharField("markings", max_length=500, blank=True)
+    serials = models.JSONField(
+        "serials",
+        default=list,
+        blank=True,
+        help_text="Serial numbers as the source or photo shows them; compared upper-case, letters and digits only.",
+    )
 
     history = history()
 
@@ -329,12 +335,30 @@ class WeaponItem(models.Model):
         return f"{quantity} × {self.get_category_display()}"
 
 
-class Citation(models.Model):
-    """An incident citing a source, with the passage relied on and whether the source supports or disputes it."""
+class WeaponSerial(models.Model):
+    """One serial of a weapon in its normal form, split into prefix and number: the index that tracing
+    probes (`incidents.tracing`). Kept by the services with the weapon's `serials`."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="citations", verbose_name="incident")
-    # A cited source cannot be deleted (the API answers 409).
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations", verbose_name="source")
+    weapon = models.ForeignKey(WeaponItem, on_delete=models.CASCADE, related_name="serial_rows")
+    normal = models.CharField("normal form", max_length=SERIAL_MAX_LENGTH)
+    prefix = models.CharField("prefix", max_length=SERIAL_MAX_LENGTH, blank=True)
+    number = models.BigIntegerField("number", null=True, help_text="the trailing digits; null when there are none")
+
+    class Meta:
+        verbose_name = "weapon serial"
+        verbose_name_plural = "weapon serials"
+        indexes = [
+            models.Index(fields=["normal"], name="weapon_serial_normal"),
+            models.Index(fields=["prefix", "number"], name="weapon_serial_prefix_number"),
+        ]
+
+    def __str__(self) -> str:
+        return self.normal
+
+
+class CitationOwnFields(models.Model):
+    """What a citation says beside the source it names (incidents' and transfers' alike)."""
+
     excerpt = models.TextField("excerpt", blank=True)
     excerpt_language = models.CharField(
         "excerpt language",
@@ -349,9 +373,20 @@ class Citation(models.Model):
         "credibility",
         choices=Credibility.choices,
         default=Credibility.CANNOT_BE_JUDGED,
-        help_text="Admiralty scale of what this source says about this incident: 1 confirmed by other sources, "
+        help_text="Admiralty scale of what this source says about what it is cited for: 1 confirmed by other sources, "
         "2 probably true, 3 possibly true, 4 doubtful, 5 improbable, 6 cannot be judged.",
     )
+
+    class Meta:
+        abstract = True
+
+
+class Citation(CitationOwnFields):
+    """An incident citing a source, with the passage relied on and whether the source supports or disputes it."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="citations", verbose_name="incident")
+    # A cited source cannot be deleted (the API answers 409).
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations", verbose_name="source")
 
     history = history()
 
@@ -369,6 +404,116 @@ class Citation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} cites {self.source_id} ({self.stance})"
+
+
+class Transfer(models.Model):
+    """An authorized transfer of weapons as its sources report it (API.md "Tracing"): who supplied whom,
+    when, what, and the serial ranges and lots declared. Public once it cites a source."""
+
+    uid = models.UUIDField("UID", default=uuid.uuid4, unique=True, editable=False)
+    supplier = CountryField("supplier")
+    recipient = CountryField("recipient")
+    end_user = models.CharField("end user", max_length=200, blank=True)
+    year = models.PositiveSmallIntegerField(
+        "year", validators=[MinValueValidator(EARLIEST_DATE.year), MaxValueValidator(9999)]
+    )
+    weapon_category = models.CharField("weapon category", max_length=32, choices=WeaponCategory.choices)
+    description = models.CharField("description", max_length=1000, blank=True)
+    quantity = models.PositiveIntegerField(
+        "quantity", null=True, blank=True, validators=[MaxValueValidator(MAX_QUANTITY)], help_text="Empty when unknown."
+    )
+    serial_ranges = models.JSONField(
+        "serial ranges", default=list, blank=True, help_text='[{"prefix": "AB", "first": 1000, "last": 1999}, …]'
+    )
+    lots = models.JSONField("lots", default=list, blank=True, help_text="Lot numbers declared for the transfer.")
+    notes = models.TextField("notes", blank=True)
+    created_at = models.DateTimeField("created at", auto_now_add=True)
+    updated_at = models.DateTimeField("updated at", auto_now=True)
+
+    history = history()
+
+    class Meta:
+        ordering = ["-year", "id"]
+        verbose_name = "transfer"
+        verbose_name_plural = "transfers"
+        indexes = [
+            models.Index(fields=["supplier", "year"], name="transfer_supplier_year"),
+            models.Index(fields=["recipient", "year"], name="transfer_recipient_year"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weapon_category__in=WeaponCategory.values), name="transfer_weapon_category_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__isnull=True) | Q(quantity__lte=MAX_QUANTITY), name="transfer_quantity_in_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.supplier}→{self.recipient}: {self.get_weapon_category_display()}"
+
+
+class TransferCitation(CitationOwnFields):
+    """A transfer citing a source, as an incident does."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="citations", verbose_name="transfer")
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="transfer_citations", verbose_name="source"
+    )
+
+    history = history()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "transfer citation"
+        verbose_name_plural = "transfer citations"
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "source"], name="transfer_citation_unique"),
+            models.CheckConstraint(condition=Q(stance__in=Stance.values), name="transfer_citation_stance_valid"),
+            models.CheckConstraint(
+                condition=Q(credibility__gte=1, credibility__lte=6), name="transfer_citation_credibility_1_6"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer {self.transfer_id} cites {self.source_id} ({self.stance})"
+
+
+class TransferRange(models.Model):
+    """One declared serial range of a transfer, as numbers: the index a serial is probed against. Kept by the
+    services with the transfer's `serial_ranges`."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="range_rows")
+    prefix = models.CharField("prefix", max_length=SERIAL_MAX_LENGTH, blank=True)
+    first = models.BigIntegerField("first")
+    last = models.BigIntegerField("last")
+
+    class Meta:
+        verbose_name = "transfer serial range"
+        indexes = [models.Index(fields=["prefix", "first", "last"], name="transfer_range_prefix_first")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.first}–{self.prefix}{self.last}"
+
+
+class TransferMark(models.Model):
+    """A normalised lot number or marking token of a transfer: the index weapons' markings are probed
+    against. Kept by the services with the transfer's `lots` and `description`."""
+
+    class Kind(models.TextChoices):
+        LOT = "lot", "lot"
+        MARKING = "markings", "markings"
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="mark_rows")
+    kind = models.CharField("kind", max_length=8, choices=Kind.choices)
+    token = models.CharField("token", max_length=SERIAL_MAX_LENGTH)
+
+    class Meta:
+        verbose_name = "transfer mark"
+        indexes = [models.Index(fields=["token"], name="transfer_mark_token")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.token}"
 
 
 class IncidentActor(models.Model):

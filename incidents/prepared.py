@@ -17,7 +17,8 @@ _PLACEHOLDER = -(2**62)
 
 class Prepared:
     """`Prepared(name, build)`: `build(values)` returns a `values_list` queryset in which each of `values`
-    appears once, as a query parameter (a lookup `=` or `__in`)."""
+    appears once, as a query parameter (a lookup `=` or `__in`). A value compared with text is given to the
+    ORM as `str(value)` (`text(value)`): its placeholder then stands as text."""
 
     _compiled: dict = {}
 
@@ -47,10 +48,24 @@ class Prepared:
             compiler = self.build(placeholders).query.get_compiler(connection=connection)
             sql, params = compiler.as_sql()
             params = list(params)
-            if sorted(p for p in params if p in placeholders) != sorted(placeholders):
+            found = [_as_placeholder(param, placeholders) for param in params]
+            if sorted(p for p in found if p is not None) != sorted(placeholders):
                 raise ValueError(f"{self.name}: each value must appear once as a parameter of the query")
-            positions = [params.index(placeholder) for placeholder in placeholders]
+            positions = [found.index(placeholder) for placeholder in placeholders]
             columns = [column for column, _, _ in compiler.select[: compiler.col_count]]
             self._compiled[key] = (sql, params, positions, compiler, compiler.get_converters(columns))
         sql, params, positions, compiler, converters = self._compiled[key]
         return sql, list(params), positions, compiler, converters
+
+
+def text(value) -> str:
+    """A value of a prepared query compared with text (its placeholder is a number)."""
+    return str(value)
+
+
+def _as_placeholder(param, placeholders: list[int]) -> int | None:
+    if isinstance(param, int) and param in placeholders:
+        return param
+    if isinstance(param, str) and param.lstrip("-").isdigit() and int(param) in placeholders:
+        return int(param)
+    return None

@@ -68,7 +68,7 @@ INCIDENT_COLUMNS = (
 CHUNK = 500  # incidents loaded per round of queries (well under every database's parameter limit)
 # Raise whenever `record()` or the encodings change what they write: stored records of another codec are
 # stale (read as missing, rebuilt by `rebuild_records`), as are those of another version of the incident.
-CODEC = 1
+CODEC = 2  # 2: weapons carry `serials`
 
 
 @dataclass

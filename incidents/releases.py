@@ -128,6 +128,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         Column("quantity_precision", "string", "", _enum(QuantityPrecision, required=True)),
         Column("suspected_origin", "string", "ISO 3166-1 alpha-2", COUNTRY_CODE),
         Column("markings", "string", "as recorded, free text"),
+        Column("serials", "array", "serial numbers as recorded, a JSON list (compared upper-case, letters and digits)"),
     ),
     "citations": (
         INCIDENT_UID,
@@ -206,8 +207,14 @@ def rows_of(built: dict) -> Rows:
 
 
 def cells(table: str, row: dict) -> list[str]:
-    """A row as the CSV file holds it: text, empty for null."""
-    return ["" if row[column.name] is None else str(row[column.name]) for column in TABLES[table]]
+    """A row as the CSV file holds it: text, empty for null, a list as JSON."""
+    return [_cell(row[column.name]) for column in TABLES[table]]
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    return orjson.dumps(value).decode() if isinstance(value, list) else str(value)
 
 
 # --- Changes since the previous release ---------------------------------------------------------------

@@ -24,6 +24,7 @@ from incidents.models import (
     IncidentActor,
     IncidentRemoval,
     Source,
+    TransferCitation,
 )
 from incidents.prepared import Prepared
 from incidents.shapes import AUDIENCES, EDITOR, PUBLIC
@@ -51,8 +52,12 @@ def incidents_visible_to(user) -> QuerySet[Incident]:
 
 
 def incidents_visible(audience: str) -> QuerySet[Incident]:
-    incidents = Incident.objects.all()
-    return incidents if audience == EDITOR else incidents.filter(status=Status.PUBLISHED)
+    return Incident.objects.filter(incident_visibility(audience))
+
+
+def incident_visibility(audience: str, path: str = "") -> Q:
+    """The condition of `incidents_visible` on an incident reached by `path` (e.g. `weapon__incident__`)."""
+    return Q() if audience == EDITOR else Q(**{f"{path}status": Status.PUBLISHED})
 
 
 # An incident's version and stored record, if the audience may see it: one query, compiled once.
@@ -296,11 +301,13 @@ def merge_of(incident_id, user) -> IncidentRemoval | None:
 
 
 def sources_visible_to(user) -> QuerySet[Source]:
-    """Editors see every source; everybody else the sources cited by a published incident."""
+    """Editors see every source; everybody else the sources cited by a published incident or a transfer."""
     sources = Source.objects.all()
     if is_editor(user):
         return sources
-    return sources.filter(Exists(Citation.objects.filter(source=OuterRef("pk"), incident__status=Status.PUBLISHED)))
+    cited_by_incident = Exists(Citation.objects.filter(source=OuterRef("pk"), incident__status=Status.PUBLISHED))
+    cited_by_transfer = Exists(TransferCitation.objects.filter(source=OuterRef("pk")))  # public once cited
+    return sources.filter(cited_by_incident | cited_by_transfer)
 
 
 def actors_visible_to(user) -> QuerySet[Actor]:

@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_countries import countries
 
-from incidents import bulk, geocoding
+from incidents import bulk, geocoding, tracing
 from incidents.changesets import recorded_change, touch
 from incidents.choices import (
     ActorKind,
@@ -40,7 +40,11 @@ from incidents.models import (
     IncidentTag,
     Source,
     Tag,
+    Transfer,
+    TransferMark,
+    TransferRange,
     WeaponItem,
+    WeaponSerial,
 )
 from incidents.search import fold
 from incidents.shapes import (
@@ -51,6 +55,7 @@ from incidents.shapes import (
     INCIDENT_LISTS,
     SOURCE_FIELDS,
     TAG_FIELDS,
+    TRANSFER_FIELDS,
     WEAPON_FIELDS,
 )
 
@@ -442,7 +447,12 @@ def _weapons_from(items: Sequence[Mapping], errors: dict) -> list[WeaponItem]:
     for index, item in enumerate(items):
         weapon = WeaponItem(**{name: item[name] for name in WEAPON_FIELDS if name in item})
         try:
-            _full_clean(weapon, ["suspected_origin"], exclude=["incident"], validate_unique=False)
+            weapon.serials = tracing.clean_serials(weapon.serials)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors[f"weapons[{index}].{field}"] = messages
+        try:
+            _full_clean(weapon, ["suspected_origin"], exclude=["incident", "serials"], validate_unique=False)
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 errors[f"weapons[{index}].{field}"] = messages
@@ -532,6 +542,7 @@ def weapon_key(weapon: WeaponItem) -> tuple:
         weapon.quantity_precision,
         str(weapon.suspected_origin or ""),
         weapon.markings,
+        tuple(weapon.serials or ()),
     )
 
 
@@ -544,10 +555,12 @@ def _replace_weapons(incident: Incident, weapons: list[WeaponItem]) -> None:
     for weapon in weapons:
         weapon.incident = incident
         weapon.save()
+    WeaponSerial.objects.bulk_create(tracing.serial_rows(weapons))
 
 
-def _replace_citations(incident: Incident, citations: list[CitationData]) -> None:
-    stored = {citation.source_id: citation for citation in incident.citations.all()}
+def _replace_citations(owner: Incident | Transfer, citations: list[CitationData]) -> None:
+    """Make `owner`'s citations (an incident's or a transfer's) those given, changing only what differs."""
+    stored = {citation.source_id: citation for citation in owner.citations.all()}
     wanted = {item.source.pk for item in citations}
     for source_id, citation in stored.items():
         if source_id not in wanted:
@@ -558,7 +571,7 @@ def _replace_citations(incident: Incident, citations: list[CitationData]) -> Non
         citation = stored.get(item.source.pk)
         values = {name: getattr(item, name) for name in CITATION_FIELDS}
         if citation is None:
-            Citation.objects.create(incident=incident, source=item.source, **values)
+            owner.citations.create(source=item.source, **values)
         elif any(getattr(citation, name) != value for name, value in values.items()):
             for name, value in values.items():
                 setattr(citation, name, value)
@@ -744,6 +757,62 @@ def set_derived_values(
     incident.private_search_text = "\n".join(fold(a.name) for a in actors if a.kind == ActorKind.INDIVIDUAL)
 
 
+# --- Transfers (API.md "Tracing") ------------------------------------------------------------------
+
+
+def transfer_create(*, user, data: Mapping) -> Transfer:
+    with transaction.atomic(), recorded_change(user):
+        transfer = Transfer()
+        _apply_transfer(transfer, data, creating=True)
+    return transfer
+
+
+def transfer_update(*, transfer: Transfer, user, data: Mapping) -> Transfer:
+    with transaction.atomic(), recorded_change(user):
+        _apply_transfer(transfer, data, creating=False)
+    return transfer
+
+
+def transfer_delete(*, transfer: Transfer, user) -> None:
+    with transaction.atomic(), recorded_change(user):
+        transfer.delete()
+
+
+def _apply_transfer(transfer: Transfer, data: Mapping, *, creating: bool) -> None:
+    """Validate the final state of a transfer with its citations (naming each field), then write it and the
+    index rows that tracing probes (`incidents.tracing`)."""
+    unknown = set(data) - set(TRANSFER_FIELDS) - {"citations"}
+    if unknown:
+        raise TypeError(f"Not transfer fields: {', '.join(sorted(unknown))}")
+    values = {name: value for name, value in data.items() if name != "citations"}
+    errors: dict[str, list] = {}
+    for name, clean in (("serial_ranges", tracing.clean_serial_ranges), ("lots", tracing.clean_lots)):
+        try:
+            if name in values:
+                values[name] = clean(values[name], name)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+            del values[name]
+    changed = _assign_changed(transfer, values, TRANSFER_FIELDS)
+    try:
+        _full_clean(transfer, ["supplier", "recipient"], exclude=["serial_ranges", "lots"], validate_unique=False)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    citations = _citations_from(data["citations"], errors) if "citations" in data else None
+    if errors:
+        raise ValidationError(errors)
+    if creating or changed:
+        transfer.save()
+    if citations is not None:
+        _replace_citations(transfer, citations)
+    if creating or changed & {"serial_ranges", "lots", "description"}:
+        ranges, marks = tracing.transfer_rows(transfer)
+        TransferRange.objects.filter(transfer=transfer).delete()
+        TransferMark.objects.filter(transfer=transfer).delete()
+        TransferRange.objects.bulk_create(ranges)
+        TransferMark.objects.bulk_create(marks)
+
+
 # --- Merging duplicate reports --------------------------------------------------------------------
 
 
@@ -834,5 +903,6 @@ def incidents_bulk_create(plans: Sequence[IncidentPlan], *, user) -> None:
             (IncidentTag, tag_links),
         ):
             bulk.insert(model, rows, history=history)
+        bulk.insert(WeaponSerial, tracing.serial_rows(weapons))
         change.wrote = True  # bulk inserts send no history signal; the data version must still move
         change.touched.update(plan.incident.pk for plan in plans)

@@ -39,7 +39,15 @@ DERIVED_FIELDS = (
     "created_at",
     "updated_at",
 )
-WEAPON_FIELDS = ("category", "description", "quantity", "quantity_precision", "suspected_origin", "markings")
+WEAPON_FIELDS = (
+    "category",
+    "description",
+    "quantity",
+    "quantity_precision",
+    "suspected_origin",
+    "markings",
+    "serials",
+)
 CITATION_FIELDS = ("excerpt", "excerpt_language", "stance", "credibility")
 SOURCE_FIELDS = (
     "url",
@@ -53,6 +61,18 @@ SOURCE_FIELDS = (
     "reliability",
 )
 ACTOR_FIELDS = ("name", "kind")
+TRANSFER_FIELDS = (
+    "supplier",
+    "recipient",
+    "end_user",
+    "year",
+    "weapon_category",
+    "description",
+    "quantity",
+    "serial_ranges",
+    "lots",
+    "notes",
+)
 TAG_FIELDS = ("slug",)
 
 # An incident's record (API.md "What is recorded"), in the order its keys are written.

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from tests.browsers import By, Keys, WebDriverWait, axe_violations
-from tests.live import ROOT, fixtures_site
+from tests.live import ROOT, environment, fixtures_site, gunicorn, manage
 
 pytestmark = pytest.mark.browser
 
@@ -341,6 +341,10 @@ def test_a_pins_popup_lists_the_incidents_sources_with_stance_and_grade(site, br
     for source in record["sources"]:
         grade = f"{source['reliability'] or ''}{source['credibility'] or ''}"
         assert f"{source['stance']} · {'grade ' + grade if grade else 'not graded'}" in text
+    # The sourced fixtures record no serials, lots or transfers: the trace says so.
+    assert api(site, f"incidents/{incident_id}/trace/") == {"candidates": [], "recovered_elsewhere": []}
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, ".popup-trace p"))
+    assert "No transfer or other incident linked by serials, lots or markings." in popup.text
 
 
 def test_the_map_follows_the_filters(site, browser):
@@ -416,3 +420,51 @@ def test_a_country_too_small_for_the_outlines_is_a_ring_not_a_pin(site, browser)
     browser.execute_script("window.incidentMap.drawIncidents([arguments[0]])", feature)
     state = settled(browser, "map.setView([35.9, 14.51], 18, {animate: false});")
     assert state["pins"] == [] and state["rings"] == [999999]
+
+
+# Test-built data (the sourced fixtures hold no serials or transfers): a transfer with a declared range, and
+# two incidents whose weapons carry a serial inside it.
+TRACED = """
+import datetime
+from decimal import Decimal
+from incidents import services
+source = services.source_create(user=None, data={"url": "https://example.org/transfer", "publisher": "Example",
+    "source_type": "official", "reliability": "A", "published_on": datetime.date(2022, 5, 1)})
+services.transfer_create(user=None, data={"supplier": "FI", "recipient": "UA", "year": 2022,
+    "weapon_category": "assault_rifle", "serial_ranges": [{"prefix": "AB", "first": 1000, "last": 1999}],
+    "citations": [services.CitationData(source=source)]})
+for title, country, lat, lon, serial in [("Rifle in Helsinki", "FI", "60.17", "24.94", "AB-001234"),
+                                         ("Rifle in Stockholm", "SE", "59.33", "18.07", "ab001234")]:
+    services.incident_create(user=None, data={"title": title, "incident_type": "seizure", "country": country,
+        "occurred_on": datetime.date(2023, 3, 1), "latitude": Decimal(lat), "longitude": Decimal(lon),
+        "status": "published", "citations": [services.CitationData(source=source)],
+        "weapons": [{"category": "assault_rifle", "quantity": 1, "serials": [serial]}]})
+"""
+
+
+@pytest.fixture(scope="module")
+def traced_site(tmp_path_factory):
+    work = tmp_path_factory.mktemp("traced")
+    env = environment(work, STATIC_ROOT=str(work / "static"), ANON_THROTTLE_RATE="off", MAP_TILE_URL="")
+    manage(env, "migrate", "-v0", timeout=300)
+    manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
+    manage(env, "shell", "-c", TRACED, timeout=300)
+    with gunicorn(env, workers=2, threads=4) as base:
+        yield base
+
+
+def test_a_pins_popup_lists_the_incidents_trace(traced_site, browser):
+    [helsinki] = api(traced_site, "incidents/?q=helsinki")["results"]
+    [stockholm] = api(traced_site, "incidents/?q=stockholm")["results"]
+    browser.get(f"{traced_site}/dashboard/")
+    wait_until_drawn(browser)
+    browser.find_element(By.CSS_SELECTOR, f"#map .incident-pin[data-id='{helsinki['id']}']").click()
+    WebDriverWait(browser, 30).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, ".popup-trace li"))
+    popup = browser.find_element(By.CSS_SELECTOR, ".leaflet-popup-content")
+    candidates = [item.text for item in popup.find_elements(By.CSS_SELECTOR, ".popup-trace .trace-candidate")]
+    recovered = [item.text for item in popup.find_elements(By.CSS_SELECTOR, ".popup-trace .trace-recovered")]
+    assert candidates == [
+        "Weapon 1: 2022 FI→UA transfer (serial in range, score 0.9) — serial AB001234 lies in "
+        "AB001000–AB001999 of the 2022 FI→UA transfer, same category"
+    ]
+    assert recovered == [f"Serial AB001234 (weapon 1) also in: Rifle in Stockholm, SE, {stockholm['occurred_on']}"]

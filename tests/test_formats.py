@@ -120,7 +120,7 @@ def test_csv_header_is_the_record_and_nested_cells_are_json(anon_client, mapped)
         "quantity_precision": "exact",
         "suspected_origin": None,
     }
-    assert json.loads(row["weapons"]) == [{**weapon, "markings": ""}]
+    assert json.loads(row["weapons"]) == [{**weapon, "markings": "", "serials": []}]
     assert [actor["name"] for actor in json.loads(row["actors"])] == ["New IRA"]
     assert json.loads(row["tags"]) == ["hand-grenades"]
     assert json.loads(row["sources"])[0]["publisher"] == "+Derry Journal"

@@ -142,3 +142,69 @@ def test_the_generated_client_reads_and_writes_like_a_user(generated):
     assert incidents_destroy.sync_detailed(id=dk.id, client=editor).status_code == 204
     gone = incidents_retrieve.sync_detailed(id=dk.id, client=public)
     assert gone.status_code == 404
+
+
+def test_the_generated_client_records_a_transfer_and_traces_a_serial(generated):
+    """An editor's script records a transfer with its declared range and a seizure with a serial in it; a
+    researcher's script traces the serial and the incident (API.md "Tracing")."""
+    base, token, _ = generated
+    from tracker_client import AuthenticatedClient, Client
+    from tracker_client.api.incidents import incidents_create, incidents_trace_retrieve
+    from tracker_client.api.transfers import transfers_create, transfers_list
+    from tracker_client.api.weapons import weapons_trace_retrieve
+    from tracker_client.models import (
+        CitationByUrlRequest,
+        IncidentWriteRequest,
+        SerialRangeRequest,
+        TransferWriteRequest,
+        WeaponItemRequest,
+    )
+    from tracker_client.models.category_enum import CategoryEnum
+    from tracker_client.models.country_code_enum import CountryCodeEnum
+    from tracker_client.models.incident_type_enum import IncidentTypeEnum
+    from tracker_client.models.status_enum import StatusEnum
+
+    editor = AuthenticatedClient(base_url=base, token=token, prefix="Token", raise_on_unexpected_status=True)
+    public = Client(base_url=base, raise_on_unexpected_status=True)
+    source = CitationByUrlRequest(url="https://news.example.org/transfer-2022", publisher="Example News")
+    transfer = transfers_create.sync(
+        client=editor,
+        body=TransferWriteRequest(
+            supplier=CountryCodeEnum.FI,
+            recipient=CountryCodeEnum.UA,
+            year=2022,
+            weapon_category=CategoryEnum.ASSAULT_RIFLE,
+            serial_ranges=[SerialRangeRequest(prefix="TR", first=100, last=199)],
+            lots=["L-7"],
+            sources=[source],
+        ),
+    )
+    assert (transfer.supplier, transfer.serial_ranges[0].first, transfer.sources[0].url) == ("FI", 100, source.url)
+    assert [t.id for t in transfers_list.sync(client=public, supplier="FI").results] == [transfer.id]
+
+    seizure = incidents_create.sync(
+        client=editor,
+        body=IncidentWriteRequest(
+            title="Rifle with a traced serial",
+            incident_type=IncidentTypeEnum.SEIZURE,
+            occurred_on=datetime.date(2023, 6, 1),
+            country=CountryCodeEnum.SE,
+            status=StatusEnum.PUBLISHED,
+            weapons=[WeaponItemRequest(category=CategoryEnum.ASSAULT_RIFLE, quantity=1, serials=["tr-0150"])],
+            sources=[source],
+        ),
+    )
+    assert seizure.weapons[0].serials == ["tr-0150"]
+
+    by_serial = weapons_trace_retrieve.sync(client=public, serial="TR 0150")
+    assert by_serial.serial == "TR0150"
+    assert [(c.transfer.id, c.match.value, c.score) for c in by_serial.candidates] == [
+        (transfer.id, "serial_in_range", 0.9)
+    ]
+    assert [r.incident.id for r in by_serial.recovered_in] == [seizure.id]
+    trace = incidents_trace_retrieve.sync(id=seizure.id, client=public)
+    assert [(c.weapon, c.transfer.id) for c in trace.candidates] == [(0, transfer.id)]
+    assert trace.candidates[0].reasons == [
+        "serial TR0150 lies in TR0100–TR0199 of the 2022 FI→UA transfer, same category"
+    ]
+    assert trace.recovered_elsewhere == []

@@ -15,7 +15,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from incidents.aggregates import stats_from_rows
-from incidents.models import Actor, DataVersion, Incident, Source, Tag
+from incidents.models import Actor, DataVersion, Incident, Source, Tag, Transfer
 from incidents.selectors import incidents_filtered, incidents_visible_to
 from incidents.shapes import EDITOR, PUBLIC
 
@@ -55,7 +55,8 @@ def planned_world(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("generate_synthetic", count=3000, seed=7, stdout=io.StringIO(), stderr=io.StringIO())
         yield
-        for model in (Incident, Source, Actor, Tag, DataVersion):  # incidents first: the rest is protected by them
+        # incidents and transfers first: the rest is protected by them
+        for model in (Incident, Transfer, Source, Actor, Tag, DataVersion):
             model.objects.all().delete()
         for model in apps.get_app_config("incidents").get_models():
             if model.__name__.startswith("Historical"):

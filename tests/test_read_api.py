@@ -126,6 +126,7 @@ def test_detail_has_every_field_of_the_contract_with_its_json_type(anon_client):
             "quantity_precision": "exact",
             "suspected_origin": "UA",
             "markings": "",
+            "serials": [],
         },
         {
             "category": "pistol",
@@ -134,6 +135,7 @@ def test_detail_has_every_field_of_the_contract_with_its_json_type(anon_client):
             "quantity_precision": "exact",
             "suspected_origin": None,
             "markings": "none seen",
+            "serials": [],
         },
     ]
     assert record["weapons_total"] == 3

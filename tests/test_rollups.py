@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from incidents import geo, rollups
 from incidents.aggregates import _stats, grid_stats, stats_from_rows
 from incidents.filters import STATS_KEYS
-from incidents.models import Actor, DataVersion, GridCell, Incident, Rollup, Source, Tag
+from incidents.models import Actor, DataVersion, GridCell, Incident, Rollup, Source, Tag, Transfer
 from incidents.selectors import Selection
 from incidents.shapes import EDITOR, PUBLIC
 from tests.factories import make_incident
@@ -32,7 +32,7 @@ def world(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("generate_synthetic", count=2000, seed=21, stdout=io.StringIO(), stderr=io.StringIO())
         yield
-        for model in (Incident, Source, Actor, Tag, DataVersion):
+        for model in (Incident, Transfer, Source, Actor, Tag, DataVersion):
             model.objects.all().delete()
         for model in apps.get_app_config("incidents").get_models():
             if model.__name__.startswith("Historical"):

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
 from incidents.changesets import current_data_version
-from incidents.models import Actor, Incident, Source, WeaponItem
+from incidents.models import Actor, Incident, Source, Transfer, WeaponItem
 from tests.factories import make_incident
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +39,7 @@ def test_the_same_seed_gives_the_same_data():
     first = list(Incident.objects.order_by("id").values_list("uid", "country", "occurred_on", "weapons_total"))
     total = WeaponItem.objects.aggregate(total=Sum("quantity"))
     Incident.objects.all().delete()
+    Transfer.objects.all().delete()
     Source.objects.all().delete()
     Actor.objects.all().delete()
     generate(100, seed=11)

@@ -281,7 +281,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Country codes appear in several fields (country, suspected_origin): one named enum for all.
-    "ENUM_NAME_OVERRIDES": {"CountryCodeEnum": "incidents.strict_query.COUNTRY_CHOICES"},
+    "ENUM_NAME_OVERRIDES": {
+        "CountryCodeEnum": "incidents.strict_query.COUNTRY_CHOICES",
+        "CategoryEnum": "incidents.choices.WeaponCategory",  # the name clients were generated with
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "incidents.api.schema.document_error_responses",

@@ -25,7 +25,8 @@ GONE = {
     "required": ["detail", "merged_into"],
 }
 UNSAFE_METHODS = {"post", "put", "patch", "delete"}
-ETAGGED = {"incidents", "sources", "actors", "countries", "stats", "releases"}  # GETs that answer If-None-Match
+# GETs that answer If-None-Match
+ETAGGED = {"incidents", "sources", "actors", "countries", "stats", "releases", "transfers", "weapons"}
 EXPORT_SCHEMAS = {
     "text/csv": {"type": "string", "description": "a header row, then one row per incident"},
     "application/geo+json": {
@@ -79,10 +80,16 @@ def _bad_request() -> dict:
 
 
 def _filter_help_texts() -> dict[str, str]:
-    from incidents.filters import ActorFilterSet, IncidentFilterSet, RemovalFilterSet, SourceFilterSet
+    from incidents.filters import (
+        ActorFilterSet,
+        IncidentFilterSet,
+        RemovalFilterSet,
+        SourceFilterSet,
+        TransferFilterSet,
+    )
 
     texts = {}
-    for filterset in (ActorFilterSet, SourceFilterSet, IncidentFilterSet, RemovalFilterSet):
+    for filterset in (ActorFilterSet, SourceFilterSet, TransferFilterSet, IncidentFilterSet, RemovalFilterSet):
         texts.update({name: f.extra.get("help_text") or f.label for name, f in filterset.base_filters.items()})
     return texts
 
@@ -191,7 +198,9 @@ def document_error_responses(result, generator, request, public):
                     {"description": "URI too long (answered by the HTTP server).", "content": {"text/html": {}}},
                 )
             detail_action = path.endswith(("/similar/", "/history/"))
-            takes_no_parameters = detail_action or path.startswith("/api/v1/releases/{")  # any answers 400
+            takes_no_parameters = (  # any parameter answers 400
+                detail_action or path.endswith("}/trace/") or path.startswith("/api/v1/releases/{")
+            )
             if has_query or "requestBody" in operation or takes_no_parameters:
                 responses.setdefault("400", _bad_request())
             responses.setdefault("429", _response("Too many requests: wait for Retry-After seconds.", "Detail"))
@@ -209,7 +218,7 @@ def document_error_responses(result, generator, request, public):
             if "{" in path:
                 responses.setdefault("404", _response("No such record, or not visible to the caller.", "Detail"))
             if method == "delete" and ("/sources/" in path or "/actors/" in path):
-                responses.setdefault("409", _response("Still cited by or linked to an incident.", "Detail"))
+                responses.setdefault("409", _response("Still cited by or linked to an incident or transfer.", "Detail"))
             if method == "get" and path.split("/")[3] in ETAGGED and not detail_action:
                 responses.setdefault("304", {"description": "Not modified: If-None-Match named the current ETag."})
             if path.startswith("/api/v1/incidents/{"):

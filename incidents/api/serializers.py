@@ -14,8 +14,19 @@ from rest_framework.reverse import reverse
 
 from incidents import records, releases, services, shapes
 from incidents.choices import Credibility, GeoPrecision, QuantityPrecision, RemovalReason, Stance
-from incidents.limits import MAX_ACTORS, MAX_CITATIONS, MAX_ID, MAX_TAGS, MAX_WEAPONS, too_many_items
-from incidents.models import Actor, Citation, Incident, Release, Source, WeaponItem
+from incidents.limits import (
+    MAX_ACTORS,
+    MAX_CITATIONS,
+    MAX_ID,
+    MAX_QUANTITY,
+    MAX_SERIALS,
+    MAX_TAGS,
+    MAX_WEAPONS,
+    SERIAL_MAX_LENGTH,
+    SERIAL_NUMBER_DIGITS,
+    too_many_items,
+)
+from incidents.models import Actor, Citation, Incident, Release, Source, Transfer, WeaponItem
 from incidents.shapes import PUBLIC, shown_actor_name
 from incidents.strict_query import COUNTRY_CHOICES
 
@@ -75,8 +86,20 @@ class BoundedListSerializer(LengthFirstMixin, serializers.ListSerializer):
 # --- Reading --------------------------------------------------------------------------------------
 
 
+def serials_field(**kwargs) -> serializers.ListField:
+    """Serials as given; normalised and checked for repeats by the services (`incidents.tracing`)."""
+    return BoundedListField(
+        child=serializers.CharField(max_length=SERIAL_MAX_LENGTH),
+        max_length=MAX_SERIALS,
+        required=False,
+        default=list,
+        **kwargs,
+    )
+
+
 class WeaponItemSerializer(StrictKeysMixin, serializers.ModelSerializer):
     suspected_origin = CountryCodeField(allow_null=True, required=False, default=None)
+    serials = serials_field(help_text=WeaponItem._meta.get_field("serials").help_text)
 
     class Meta:
         model = WeaponItem
@@ -393,6 +416,76 @@ class IncidentWriteSerializer(StrictKeysMixin, serializers.ModelSerializer):
         return orjson.loads(body)
 
 
+# --- Transfers and tracing (API.md "Tracing") --------------------------------------------------------
+
+
+class SerialRangeSerializer(StrictKeysMixin, serializers.Serializer):
+    prefix = serializers.CharField(
+        max_length=SERIAL_MAX_LENGTH, allow_blank=True, help_text="letters and leading characters (normal form)"
+    )
+    first = serializers.IntegerField(min_value=0, max_value=10**SERIAL_NUMBER_DIGITS - 1)
+    last = serializers.IntegerField(min_value=0, max_value=10**SERIAL_NUMBER_DIGITS - 1)
+
+
+class TransferSerializer(serializers.ModelSerializer):
+    """A transfer as its sources report it."""
+
+    supplier = serializers.CharField(help_text="ISO 3166-1 alpha-2")
+    recipient = serializers.CharField(help_text="ISO 3166-1 alpha-2")
+    serial_ranges = SerialRangeSerializer(many=True)
+    lots = serializers.ListField(child=serializers.CharField())
+    sources = CitationSerializer(source="citations", many=True, read_only=True)
+
+    class Meta:
+        model = Transfer
+        fields = ["id", "uid", *shapes.TRANSFER_FIELDS[:-1], "sources", "notes"]
+        read_only_fields = fields
+
+    def to_representation(self, transfer):
+        data = super().to_representation(transfer)
+        data["supplier"], data["recipient"] = str(transfer.supplier), str(transfer.recipient)
+        return data
+
+
+class TransferWriteSerializer(StrictKeysMixin, serializers.ModelSerializer):
+    """What an editor sends to create or change a transfer. `sources` given replace the stored ones."""
+
+    ignored_keys = frozenset({"id", "uid"})
+
+    supplier = CountryCodeField(help_text="ISO 3166-1 alpha-2")
+    recipient = CountryCodeField(help_text="ISO 3166-1 alpha-2")
+    serial_ranges = SerialRangeSerializer(many=True, required=False, max_length=MAX_SERIALS)
+    lots = BoundedListField(
+        child=serializers.CharField(max_length=SERIAL_MAX_LENGTH), required=False, max_length=MAX_SERIALS
+    )
+    sources = BoundedListField(child=CitationField(), required=False, max_length=MAX_CITATIONS)
+
+    class Meta:
+        model = Transfer
+        fields = [*shapes.TRANSFER_FIELDS, "sources"]
+        extra_kwargs = {"quantity": {"max_value": MAX_QUANTITY}}
+
+    def create(self, validated_data):
+        return services.transfer_create(user=self.context["request"].user, data=self._service_data(validated_data))
+
+    def update(self, transfer, validated_data):
+        return services.transfer_update(
+            transfer=transfer, user=self.context["request"].user, data=self._service_data(validated_data)
+        )
+
+    @staticmethod
+    def _service_data(validated_data: dict) -> dict:
+        data = dict(validated_data)
+        if "sources" in data:
+            data["citations"] = data.pop("sources")
+        if "serial_ranges" in data:
+            data["serial_ranges"] = [dict(item) for item in data["serial_ranges"]]
+        return data
+
+    def to_representation(self, transfer):
+        return TransferSerializer(transfer, context=self.context).data
+
+
 class GeocodeAnswerSerializer(serializers.Serializer):
     query = serializers.CharField()
     country = serializers.CharField()
@@ -559,3 +652,45 @@ class ReleaseSerializer(serializers.ModelSerializer):
     def get_how_to_cite(self, release) -> str:
         url = reverse("release-detail", args=[release.version], request=self.context.get("request"))
         return releases.how_to_cite(release.version, url)
+
+
+# --- Tracing answers (built by `incidents.tracing`; these describe them) ------------------------------
+
+
+class TransferBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    supplier = serializers.CharField(help_text="ISO 3166-1 alpha-2")
+    recipient = serializers.CharField(help_text="ISO 3166-1 alpha-2")
+    year = serializers.IntegerField()
+
+
+class SerialCandidateSerializer(serializers.Serializer):
+    """A transfer a serial may have left: its best match, a score from 0 to 1, and why (for a person)."""
+
+    transfer = TransferBriefSerializer()
+    match = serializers.ChoiceField(choices=["serial_in_range", "lot", "markings"])
+    score = serializers.FloatField(min_value=0, max_value=1)
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class TraceCandidateSerializer(SerialCandidateSerializer):
+    weapon = serializers.IntegerField(min_value=0, help_text="the weapon's index in the incident's `weapons`")
+
+
+class RecoveredSerializer(serializers.Serializer):
+    """Another visible incident with a weapon of the same normalised serial."""
+
+    incident = IncidentBriefSerializer()
+    weapon = serializers.IntegerField(min_value=0, help_text="the weapon's index in that incident's `weapons`")
+    serial = serializers.CharField(help_text="normal form")
+
+
+class IncidentTraceSerializer(serializers.Serializer):
+    candidates = TraceCandidateSerializer(many=True, help_text="for each weapon, best first")
+    recovered_elsewhere = RecoveredSerializer(many=True)
+
+
+class SerialTraceSerializer(serializers.Serializer):
+    serial = serializers.CharField(help_text="the serial asked for, in normal form")
+    candidates = SerialCandidateSerializer(many=True, help_text="best first")
+    recovered_in = RecoveredSerializer(many=True)

