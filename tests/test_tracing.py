@@ -440,6 +440,12 @@ def test_transfers_without_a_source_are_in_no_trace_of_non_editors(anon_client, 
     assert [c["transfer"]["id"] for c in trace_of(editor_client, incident)["candidates"]] == [unsourced.pk]
 
 
+@pytest.mark.parametrize("path", ["/api/v1/incidents/", "/api/v1/incidents/1/", "/api/v1/incidents/1/trace/"])
+def test_the_http_method_trace_is_not_allowed(editor_client, path):
+    make_incident(published=True)
+    assert editor_client.generic("TRACE", path).status_code == 405
+
+
 def test_a_trace_answers_304_until_the_data_changes(anon_client):
     incident = make_incident(published=True, weapons=[weapon(serials=["AB1500"])])
     url = f"/api/v1/incidents/{incident.pk}/trace/"

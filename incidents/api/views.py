@@ -203,7 +203,7 @@ class IncidentViewSet(JsonErrorsMixin, ConditionalGetMixin, RecordResponses, vie
                 self.not_found()
             self.version, self.body = found
             return record_etag(request, int(self.kwargs["pk"]), self.version, self.fields())
-        if self.action == "trace":  # keyed by the data version: transfers and other incidents count too
+        if self.action == "trace_of":  # keyed by the data version: transfers and other incidents count too
             self.check_object_parameters(frozenset())
             if visible_record(self.kwargs["pk"], audience_of(request.user)) is None:
                 self.not_found()
@@ -279,8 +279,9 @@ class IncidentViewSet(JsonErrorsMixin, ConditionalGetMixin, RecordResponses, vie
         return Response(HistoryEntrySerializer(incident_changes(incident.pk), many=True).data)
 
     @extend_schema(responses=IncidentTraceSerializer, filters=False)
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    def trace(self, request, pk=None):
+    # Not named `trace`: DRF would dispatch the HTTP method TRACE to it.
+    @action(detail=True, methods=["get"], url_path="trace", url_name="trace", pagination_class=None, filter_backends=[])
+    def trace_of(self, request, pk=None):
         """Transfers each weapon may have left (a serial inside a declared range, a lot, shared markings),
         best first, and the other visible incidents with a weapon of one of its serials (API.md "Tracing").
         At most 200 of each."""
