@@ -125,3 +125,39 @@ def test_generate_synthetic_stores_current_records(planned_world):
 
     assert Incident.objects.count() == 3000
     assert records.audit() == []
+
+
+def captured_plans(run) -> list[tuple[str, str]]:
+    """Each query `run` makes, with the database's plan of it (sequential scans discouraged on PostgreSQL)."""
+    with CaptureQueriesContext(connection) as captured:
+        run()
+    plans = []
+    for query in captured.captured_queries:
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute(f"EXPLAIN QUERY PLAN {query['sql']}")
+                plans.append((query["sql"], " | ".join(row[-1] for row in cursor.fetchall())))
+            else:
+                cursor.execute("SET LOCAL enable_seqscan = off")
+                cursor.execute(f"EXPLAIN {query['sql']}")
+                plans.append((query["sql"], "\n".join(row[0] for row in cursor.fetchall())))
+    return plans
+
+
+@pytest.mark.parametrize("audience", [PUBLIC, EDITOR])
+def test_a_trace_probes_indexes_and_scans_no_large_table(planned_world, audience):
+    """API.md "Tracing": a lookup by serial is an index probe, not a scan; so is each read of an incident's trace."""
+    from incidents import tracing
+    from incidents.models import WeaponSerial
+
+    serial = WeaponSerial.objects.order_by("id").values_list("normal", "weapon__incident_id")[500]
+    plans = captured_plans(lambda: tracing.trace_serial(serial[0], audience))
+    plans += captured_plans(lambda: tracing.trace_incident(serial[1], audience))
+    assert len(plans) >= 4
+    big_tables = ("incidents_weaponserial", "incidents_weaponitem", "incidents_incident", "incidents_transferrange")
+    for sql, chosen in plans:
+        for table in big_tables:
+            assert f"SCAN {table}" not in chosen and f"Seq Scan on {table}" not in chosen, (sql, chosen)
+    joined = "\n".join(chosen for _, chosen in plans)
+    for index in ("weapon_serial_normal", "transfer_range_prefix_first"):
+        assert index in joined, joined
