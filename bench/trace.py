@@ -186,7 +186,8 @@ def section(size: int, results: dict, sizes: dict, count: int) -> str:
     lines = [
         "## Tracing at scale (`make bench-trace`)",
         "",
-        f"{run.versions()} {datetime_now()}. Synthetic database (marked `synthetic`): {sizes['incident']:,} incidents, "
+        f"Run {datetime_now()}: {run.versions()}. "
+        f"Synthetic database (marked `synthetic`): {sizes['incident']:,} incidents, "
         f"{sizes['weaponitem']:,} weapon items, {sizes['weaponserial']:,} serials, {sizes['transfer']:,} transfers "
         f"with {sizes['transferrange']:,} declared ranges. {count} sampled lookups of each kind, one at a time over "
         "keep-alive loopback HTTP; the tracker as deployed (gunicorn, 3 workers, DEBUG off, throttles and cache on), "
