@@ -146,6 +146,10 @@ class LinesField(forms.CharField):
             return list(value)
         return [line.strip() for line in (value or "").splitlines() if line.strip()]
 
+    def has_changed(self, initial, data):
+        # Compared as lists: an empty one is no change (else an inline's blank extra row counts as filled in).
+        return self.to_python(initial) != self.to_python(data)
+
 
 class WeaponInlineForm(forms.ModelForm):
     serials = LinesField(required=False, help_text="One serial per line, as shown on the weapon.")
@@ -579,6 +583,12 @@ class SerialRangesField(forms.CharField):
                 raise ValidationError(f"Line {number}: both ends need the same prefix and trailing digits.")
             ranges.append({"prefix": prefix, "first": first, "last": last})
         return ranges
+
+    def has_changed(self, initial, data):
+        try:
+            return self.to_python(initial) != self.to_python(data)
+        except ValidationError:
+            return True
 
 
 class TransferAdminForm(ServiceErrorsForm):

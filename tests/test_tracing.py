@@ -479,6 +479,19 @@ def test_the_incident_change_form_shows_the_trace_panel(editor_admin):
     assert "Rifles in a car" in panel
 
 
+def test_a_blank_extra_weapon_row_with_an_empty_serials_box_is_not_a_weapon():
+    from incidents.admin import WeaponInlineForm
+
+    blank = WeaponInlineForm(
+        data={"serials": "", "quantity_precision": "exact"}, empty_permitted=True, use_required_attribute=False
+    )
+    assert blank.changed_data == [] and blank.is_valid()
+    filled = WeaponInlineForm(
+        data={"serials": "AB1", "quantity_precision": "exact"}, empty_permitted=True, use_required_attribute=False
+    )
+    assert filled.changed_data == ["serials"] and "category" in filled.errors
+
+
 def test_the_weapon_inline_edits_serials_one_per_line(editor_admin):
     from tests.test_admin import incident_form
 
@@ -544,8 +557,18 @@ def test_the_transfer_admin_saves_ranges_lots_and_sources_through_the_services(e
     assert list(transfer.citations.values_list("source_id", flat=True)) == [source.pk]
     assert TransferRange.objects.count() == 2
     assert anon_client.get(f"/api/v1/transfers/{transfer.pk}/").status_code == 200
-    page = editor_admin.get(reverse("admin:incidents_transfer_change", args=[transfer.pk])).content.decode()
-    assert "AB1000–AB1999" in page and "CD10–CD20" in page
+    change = reverse("admin:incidents_transfer_change", args=[transfer.pk])
+    shown = editor_admin.get(change).context["adminform"].form
+    assert shown["serial_ranges"].value() == "AB1000–AB1999\nCD10–CD20" and shown["lots"].value() == "L-1\nL-2"
+    # Saved again as shown, with another year: the ranges and lots stay as they were.
+    resaved = {**form, "serial_ranges": shown["serial_ranges"].value(), "lots": shown["lots"].value(), "year": "2023"}
+    resaved.update({"citations-INITIAL_FORMS": "1", "citations-0-id": str(transfer.citations.get().pk)})
+    resaved["citations-0-transfer"] = str(transfer.pk)
+    response = editor_admin.post(change, resaved)
+    assert response.status_code == 302, response.context["errors"]
+    transfer.refresh_from_db()
+    assert transfer.year == 2023 and TransferRange.objects.count() == 2 and transfer.lots == ["L-1", "L-2"]
+    assert Transfer.history.filter(id=transfer.pk).count() == 2
 
 
 def test_the_transfer_admin_refuses_an_unreadable_range_and_writes_nothing(editor_admin):
