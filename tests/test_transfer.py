@@ -24,6 +24,7 @@ from incidents.models import (
     Source,
     Tag,
     WeaponItem,
+    WeaponSerial,
 )
 from tests.factories import cite, make_actor, make_incident, make_source
 
@@ -57,7 +58,7 @@ def build_varied_data():
         ],
         weapons=[
             {"category": "anti_tank_weapon", "quantity": 4, "suspected_origin": "US", "description": "AT4"},
-            {"category": "ammunition", "quantity": None, "markings": "@lot 7"},
+            {"category": "ammunition", "quantity": None, "markings": "@lot 7", "serials": ["=AB-1", "ab 2"]},
         ],
         actors=[gang, person],
         tags=["ukraine-aid", "nbi"],
@@ -133,6 +134,9 @@ def test_export_then_import_into_an_empty_database_reproduces_every_record(tmp_p
     assert "3 rows: 3 created, 0 updated, 0 unchanged, 0 rejected." in output
     assert normalised(json_export(tmp_path)) == normalised(before)
     assert table_counts() == counts
+    # Serials come back as given (a formula-like one unguarded), with their index rows.
+    assert WeaponItem.objects.get(category="ammunition").serials == ["=AB-1", "ab 2"]
+    assert sorted(WeaponSerial.objects.values_list("normal", flat=True)) == ["AB1", "AB2"]
 
 
 @pytest.mark.parametrize("export_format", ["json", "csv"])
