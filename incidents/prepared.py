@@ -48,10 +48,15 @@ class Prepared:
             compiler = self.build(placeholders).query.get_compiler(connection=connection)
             sql, params = compiler.as_sql()
             params = list(params)
-            found = [_as_placeholder(param, placeholders) for param in params]
-            if sorted(p for p in found if p is not None) != sorted(placeholders):
+            wanted = set(placeholders)
+            at = {}  # placeholder → its position among the parameters
+            for position, param in enumerate(params):
+                placeholder = _as_placeholder(param, wanted)
+                if placeholder is not None:
+                    at.setdefault(placeholder, []).append(position)
+            if sorted(at) != sorted(placeholders) or any(len(found) != 1 for found in at.values()):
                 raise ValueError(f"{self.name}: each value must appear once as a parameter of the query")
-            positions = [found.index(placeholder) for placeholder in placeholders]
+            positions = [at[placeholder][0] for placeholder in placeholders]
             columns = [column for column, _, _ in compiler.select[: compiler.col_count]]
             self._compiled[key] = (sql, params, positions, compiler, compiler.get_converters(columns))
         sql, params, positions, compiler, converters = self._compiled[key]
@@ -63,7 +68,7 @@ def text(value) -> str:
     return str(value)
 
 
-def _as_placeholder(param, placeholders: list[int]) -> int | None:
+def _as_placeholder(param, placeholders: set[int]) -> int | None:
     if isinstance(param, int) and param in placeholders:
         return param
     if isinstance(param, str) and param.lstrip("-").isdigit() and int(param) in placeholders:

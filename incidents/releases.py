@@ -229,11 +229,20 @@ def fingerprint(rows: Rows) -> str:
     digest = hashlib.sha256()
     _fingerprint_row(digest, "incidents", cells("incidents", rows.incident))
     for weapon in rows.weapons:
-        _fingerprint_row(digest, "weapons", cells("weapons", weapon))
+        _fingerprint_row(digest, "weapons", _compared_weapon(cells("weapons", weapon)))
     for citation, source in zip(rows.citations, rows.sources, strict=True):
         _fingerprint_row(digest, "citations", cells("citations", citation))
         _fingerprint_row(digest, "sources", cells("sources", source))
     return digest.hexdigest()
+
+
+SERIALS_AT = [column.name for column in TABLES["weapons"]].index("serials")
+
+
+def _compared_weapon(row_cells: list[str]) -> list[str]:
+    """A weapon's cells as releases compare them: without `serials` when it has none, so that a release
+    made before weapons had serials (its weapons.csv has no such column) does not differ for that alone."""
+    return row_cells[:SERIALS_AT] if row_cells[SERIALS_AT:] in ([], ["[]"]) else row_cells
 
 
 def _read_csv(path: Path) -> Iterator[list[str]]:
@@ -252,7 +261,7 @@ def fingerprints_of_package(directory: Path) -> tuple[dict[str, str], dict[str, 
         _fingerprint_row(digest, "incidents", row_cells)
         titles[row_cells[0]] = row_cells[title_at]
     for row_cells in _read_csv(directory / "weapons.csv"):
-        _fingerprint_row(digests[row_cells[0]], "weapons", row_cells)
+        _fingerprint_row(digests[row_cells[0]], "weapons", _compared_weapon(row_cells))
     sources = {row_cells[0]: row_cells for row_cells in _read_csv(directory / "sources.csv")}
     for row_cells in _read_csv(directory / "citations.csv"):
         _fingerprint_row(digests[row_cells[0]], "citations", row_cells)

@@ -12,9 +12,16 @@ _TOKEN_SEPARATORS = re.compile(r"[\s,;/|()\[\]]+")
 
 
 def normal_serial(text: str) -> str:
-    """Upper case, letters and digits only: `"ab-0012 34"` → `"AB001234"` (NFKC first, so full-width and
-    superscript characters count as the letters and digits they stand for)."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text) if ch.isalnum()).upper()
+    """Upper case, letters and digits only: `"ab-0012 34"` → `"AB001234"`. Compatibility forms (NFKC)
+    first, so that full-width and superscript characters count as the letters and digits they stand for;
+    repeated until stable, as upper-casing can undo NFKC (`ǰ` upper-cases to J and a combining caron)."""
+    normal = text
+    for _ in range(4):
+        again = "".join(ch for ch in unicodedata.normalize("NFKC", normal.upper()) if ch.isalnum())
+        if again == normal:
+            break
+        normal = again
+    return normal
 
 
 def split_serial(normal: str) -> tuple[str, int | None]:
@@ -27,12 +34,18 @@ def split_serial(normal: str) -> tuple[str, int | None]:
     return normal[:-digits], int(normal[-digits:])
 
 
+def marking_words(text: str) -> set[str]:
+    """Every word of free-text markings in normal form: what a weapon is probed by (a lot declared in a
+    transfer may be any word; a marking token only one of `marking_tokens`)."""
+    words = (normal_serial(word) for word in _TOKEN_SEPARATORS.split(text or ""))
+    return {word[:SERIAL_MAX_LENGTH] for word in words if word}
+
+
 def marking_tokens(text: str) -> set[str]:
-    """The tokens of free-text markings that can identify a batch: normalised words of at least two
-    characters with a digit in them (factory codes such as `22` or `R-7`, year marks such as `1987`,
-    lot numbers such as `12-34`). Words alone (`lot`, `made`) say nothing."""
-    tokens = (normal_serial(word) for word in _TOKEN_SEPARATORS.split(text or ""))
-    return {token[:SERIAL_MAX_LENGTH] for token in tokens if len(token) >= 2 and any(c.isdigit() for c in token)}
+    """The words of free-text markings that can identify a batch: at least two characters with a digit in
+    them (factory codes such as `22` or `R-7`, year marks such as `1987`, lot numbers such as `12-34`).
+    Words alone (`lot`, `made`) say nothing."""
+    return {word for word in marking_words(text) if len(word) >= 2 and any(c.isdigit() for c in word)}
 
 
 def shown_number(prefix: str, number: int, width: int) -> str:

@@ -27,7 +27,7 @@ from incidents.models import (
 )
 from incidents.prepared import Prepared, text
 from incidents.selectors import incident_visibility
-from incidents.serials import marking_tokens, normal_serial, shown_number, split_serial
+from incidents.serials import marking_tokens, marking_words, normal_serial, shown_number, split_serial
 from incidents.shapes import AUDIENCES, EDITOR
 
 # Scores from 0 to 1: a serial inside a declared range is the strongest link, a shared token the weakest.
@@ -53,7 +53,9 @@ def clean_serials(values, field: str = "serials") -> list[str]:
             continue
         value = value.strip()
         normal = normal_serial(value)
-        if not normal:
+        if "\x00" in value:  # PostgreSQL stores no NUL, in text or JSON (the API's parser refuses it too)
+            errors[f"{field}[{index}]"] = ["Null characters are not allowed."]
+        elif not normal:
             errors[f"{field}[{index}]"] = ["A serial needs at least one letter or digit."]
         elif len(value) > SERIAL_MAX_LENGTH or len(normal) > SERIAL_MAX_LENGTH:  # NFKC may lengthen it
             errors[f"{field}[{index}]"] = [f"At most {SERIAL_MAX_LENGTH} characters."]
@@ -81,7 +83,7 @@ def clean_serial_ranges(values, field: str = "serial_ranges") -> list[dict]:
             errors[name] = ["Give a range as an object with prefix, first and last."]
             continue
         prefix = value.get("prefix", "")
-        if not isinstance(prefix, str) or len(prefix) > SERIAL_MAX_LENGTH:
+        if not isinstance(prefix, str) or len(prefix) > SERIAL_MAX_LENGTH or "\x00" in prefix:
             errors[f"{name}.prefix"] = [f"Give the prefix as a string of at most {SERIAL_MAX_LENGTH} characters."]
             continue
         prefix = normal_serial(prefix)
@@ -115,7 +117,7 @@ def clean_lots(values, field: str = "lots") -> list[str]:
         raise ValidationError({field: [too_many_items(MAX_SERIALS, len(values))]})
     errors = {}
     for index, value in enumerate(values):
-        normal = normal_serial(value) if isinstance(value, str) else ""
+        normal = normal_serial(value) if isinstance(value, str) and "\x00" not in value else ""
         if not normal or len(value.strip()) > SERIAL_MAX_LENGTH or len(normal) > SERIAL_MAX_LENGTH:
             errors[f"{field}[{index}]"] = [
                 f"Give a lot number with a letter or digit, at most {SERIAL_MAX_LENGTH} long."
@@ -258,6 +260,24 @@ def _recovered(audience: str, *, elsewhere: bool) -> Prepared:
     return Prepared(f"trace recovered{' elsewhere' if elsewhere else ''}, {audience}", build)
 
 
+# Values per prepared query: an incident may carry 40,000 serials, more than a query may bind. A query's
+# values are padded (repeating its last group) to a power of two, so that few sizes are ever compiled.
+CHUNK = 256
+
+
+def _chunked_rows(prepared: Prepared, values: Sequence, *, group: int = 1, extra: Sequence = ()) -> list[tuple]:
+    """The rows of `prepared` for all `values` (taken in groups of `group`, e.g. range triples), in queries of
+    at most CHUNK values, `extra` appended to each."""
+    groups = [values[i : i + group] for i in range(0, len(values), group)]
+    per = 1 << ((CHUNK // group).bit_length() - 1)
+    rows = []
+    for start in range(0, len(groups), per):
+        chunk = groups[start : start + per]
+        chunk += [chunk[-1]] * ((1 << (len(chunk) - 1).bit_length()) - len(chunk))
+        rows += prepared.rows([value for values_ in chunk for value in values_] + list(extra))
+    return rows
+
+
 RANGES = {audience: _ranges(audience) for audience in AUDIENCES}
 MARKS = {audience: _marks(audience) for audience in AUDIENCES}
 RECOVERED = {audience: _recovered(audience, elsewhere=False) for audience in AUDIENCES}
@@ -323,7 +343,7 @@ def _candidates(probes: Sequence[Probe], audience: str) -> list[Candidate]:
         for prefix, wanted in by_prefix.items()
         for value in (prefix, max(n for _, _, n in wanted), min(n for _, _, n in wanted))
     ]
-    for prefix, first, last, *transfer in RANGES[audience].rows(spans):
+    for prefix, first, last, *transfer in _chunked_rows(RANGES[audience], spans, group=3):
         transfer = _brief(transfer)
         for probe, normal, number in by_prefix[prefix]:
             if not first <= number <= last:
@@ -339,7 +359,7 @@ def _candidates(probes: Sequence[Probe], audience: str) -> list[Candidate]:
     # Lots and markings: one probe of the token index for all tokens.
     tokens = sorted(set().union(*(probe.tokens for probe in probes))) if probes else []
     shared: dict[tuple[int, TransferBrief], list[str]] = defaultdict(list)  # (probe, transfer) → tokens
-    for kind, token, *transfer in MARKS[audience].rows(tokens):
+    for kind, token, *transfer in _chunked_rows(MARKS[audience], tokens):
         transfer = _brief(transfer)
         for position, probe in enumerate(probes):
             if token not in probe.tokens:
@@ -362,6 +382,8 @@ def _candidates(probes: Sequence[Probe], audience: str) -> list[Candidate]:
 
 
 def _recovered_rows(rows: list[tuple]) -> list[dict]:
+    """Rows of RECOVERED (from one query or several), newest incident first, at most MAX_RECOVERED."""
+    rows = sorted(rows, key=lambda row: (-row[4].toordinal(), -row[1], row[5], row[0]))[:MAX_RECOVERED]
     return [
         {
             "incident": {"id": incident_id, "title": title, "country": str(country), "occurred_on": day.isoformat()},
@@ -381,12 +403,12 @@ def trace_incident(incident_id: int, audience: str) -> dict:
             category=category,
             origin=str(origin) if origin else None,
             serials=[normal_serial(serial) for serial in serials or ()],
-            tokens=marking_tokens(markings),
+            tokens=marking_words(markings),
         )
         for index, (category, origin, markings, serials) in enumerate(WEAPONS.rows([incident_id]))
     ]
     normals = sorted({normal for probe in probes for normal in probe.serials})
-    elsewhere = RECOVERED_ELSEWHERE[audience].rows([*normals, incident_id]) if normals else []
+    elsewhere = _chunked_rows(RECOVERED_ELSEWHERE[audience], normals, extra=[incident_id])
     return {
         "candidates": [candidate.as_dict() for candidate in _candidates(probes, audience)],
         "recovered_elsewhere": _recovered_rows(elsewhere),

@@ -467,4 +467,4 @@ def test_a_pins_popup_lists_the_incidents_trace(traced_site, browser):
         "Weapon 1: 2022 FI→UA transfer (serial in range, score 0.9) — serial AB001234 lies in "
         "AB001000–AB001999 of the 2022 FI→UA transfer, same category"
     ]
-    assert recovered == [f"Serial AB001234 (weapon 1) also in: Rifle in Stockholm, SE, {stockholm['occurred_on']}"]
+    assert recovered == [f"Serial AB001234 also in: Rifle in Stockholm, SE, {stockholm['occurred_on']} (its weapon 1)"]

@@ -318,3 +318,24 @@ def test_releases_and_their_files_count_against_the_anonymous_rate(editor_user, 
     urls = ["/api/v1/releases/", f"/api/v1/releases/{release.version}/sources.csv"]
     assert [anon_client.get(url).status_code for url in urls] == [200, 200]
     assert [anon_client.get(url).status_code for url in urls] == [429, 429]
+
+
+def test_serials_change_a_release_only_where_a_weapon_has_some(editor_user):
+    """Releases made before weapons had serials have no such column in weapons.csv: an incident whose
+    weapons have none is not "changed" for that alone; one given a serial is."""
+    armed = make_incident(editor_user, published=True, weapons=[{"category": "rifle", "quantity": 1}])
+    first = make_release()
+    weapons_csv = package_dir(first) / "weapons.csv"
+    lines = weapons_csv.read_text().splitlines()
+    assert lines[0].endswith(",markings,serials") and lines[1].endswith(",[]")
+    weapons_csv.chmod(0o644)
+    weapons_csv.write_text("\n".join(line.rsplit(",", 1)[0] for line in lines) + "\n")  # as an older release
+
+    second = make_release()
+    assert second.changes == {"added": [], "changed": [], "removed": []}
+    services.incident_update(
+        incident=armed, user=editor_user, data={"weapons": [{"category": "rifle", "quantity": 1, "serials": ["R1"]}]}
+    )
+    third = make_release()
+    assert third.changes == {"added": [], "changed": [str(armed.uid)], "removed": []}
+    assert list(csv_table(third, "weapons")["serials"]) == ['["R1"]']

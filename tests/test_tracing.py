@@ -45,6 +45,15 @@ def test_a_serial_is_compared_upper_case_with_letters_and_digits_only(given, nor
     assert normal_serial(given) == normal
 
 
+@pytest.mark.parametrize("given", [given for given, _ in SPELLINGS] + ["ǰ123", "ǰ", "ﬃ-7", "Ⅻ 9"])
+def test_the_normal_form_of_a_normal_form_is_itself(given):
+    assert normal_serial(normal_serial(given)) == normal_serial(given)
+
+
+def test_upper_casing_cannot_bring_back_a_combining_mark():
+    assert normal_serial("ǰ123") == "J123"  # ǰ upper-cases to J and a combining caron, which is dropped
+
+
 @pytest.mark.parametrize(
     ("normal", "prefix", "number"),
     [
@@ -117,6 +126,18 @@ def test_bad_serials_are_a_400_naming_the_item_and_nothing_is_written(editor_cli
     assert response.json() == {field: [message]}
     assert not WeaponSerial.objects.exists()
     assert not Transfer.objects.exists()
+
+
+def test_a_nul_in_a_serial_is_refused_by_the_services_whatever_the_entry_point():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        make_incident(weapons=[weapon(serials=["A\x00B"])])
+    assert refused.value.message_dict == {"weapons[0].serials[0]": ["Null characters are not allowed."]}
+    with pytest.raises(ValidationError) as refused:
+        make_transfer(lots=["L\x001"], serial_ranges=[{"prefix": "A\x00", "first": 1, "last": 2}])
+    assert set(refused.value.message_dict) == {"lots[0]", "serial_ranges[0].prefix"}
+    assert not WeaponSerial.objects.exists() and not Transfer.objects.exists()
 
 
 # --- Transfers ------------------------------------------------------------------------------------------
@@ -245,6 +266,14 @@ def test_transfer_filters(anon_client):
     assert anon_client.get("/api/v1/transfers/?colour=red").status_code == 400
 
 
+def test_a_transfer_search_is_keyed_by_its_text_as_given(anon_client):
+    make_transfer(end_user="Café Corps")
+    accented = anon_client.get("/api/v1/transfers/", {"q": "Café"})
+    plain = anon_client.get("/api/v1/transfers/", {"q": "cafe"}, HTTP_IF_NONE_MATCH=accented["ETag"])
+    assert accented.json()["count"] == 1
+    assert plain.status_code == 200 and plain["ETag"] != accented["ETag"]
+
+
 def test_a_source_cited_by_a_transfer_is_public_and_cannot_be_deleted(anon_client, editor_client):
     source = make_source()
     make_transfer(citations=[cite(source)])
@@ -327,6 +356,16 @@ def test_a_lot_declared_in_a_transfer_links_a_weapon_whose_markings_carry_it(ano
     ]
 
 
+def test_a_lot_of_letters_only_matches_the_same_word_in_the_markings(anon_client):
+    transfer = make_transfer(serial_ranges=[], lots=["Lot-ABC"], weapon_category="grenade")
+    matched = make_incident(published=True, weapons=[weapon("grenade", markings="batch LOTABC, 1990")])
+    unmatched = make_incident(published=True, weapons=[weapon("grenade", markings="LOT ABC")])
+    assert [(c["transfer"]["id"], c["match"]) for c in trace_of(anon_client, matched)["candidates"]] == [
+        (transfer.pk, "lot")
+    ]
+    assert trace_of(anon_client, unmatched)["candidates"] == []
+
+
 def test_shared_markings_link_only_within_a_category(anon_client):
     rifles = make_transfer(serial_ranges=[], description="AK pattern rifles, factory 22, year marks 1987 and 1988")
     make_transfer(serial_ranges=[], weapon_category="pistol", description="factory 22 pistols of 1987")
@@ -374,6 +413,26 @@ def test_a_serial_seen_in_two_incidents_links_them(anon_client):
         }
     ]
     assert [r["incident"]["id"] for r in trace_of(anon_client, second)["recovered_elsewhere"]] == [first.pk]
+
+
+def test_an_incident_with_more_serials_than_one_query_binds_is_traced_whole(anon_client):
+    """600 serials over 300 prefixes: more than one query's worth of values (tracing.CHUNK)."""
+    prefixes = [a + b for a in "ABCDEFGHIJKLM" for b in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"][:300]
+    serials = [f"{prefix}-{m}" for prefix in prefixes for m in (1, 2)]
+    last = prefixes[-1]
+    transfer = make_transfer(serial_ranges=[{"prefix": last, "first": 2, "last": 2}])
+    incident = make_incident(
+        published=True,
+        weapons=[weapon(serials=serials[:200]), weapon(serials=serials[200:400]), weapon(serials=serials[400:])],
+    )
+    other = make_incident(published=True, weapons=[weapon(serials=["aa 1", f"{last}-1"])])
+    trace = trace_of(anon_client, incident)
+    assert [(c["weapon"], c["transfer"]["id"]) for c in trace["candidates"]] == [(2, transfer.pk)]
+    assert trace["candidates"][0]["reasons"][0].startswith(f"serial {last}2 lies in {last}2–{last}2")
+    assert [(r["incident"]["id"], r["serial"]) for r in trace["recovered_elsewhere"]] == [
+        (other.pk, "AA1"),
+        (other.pk, f"{last}1"),
+    ]
 
 
 def test_a_serial_on_its_own_finds_transfers_of_any_category_and_every_incident(anon_client):

@@ -45,19 +45,24 @@ def record_etag(request, incident_id: int, version: int, fields) -> str:
     return f'"{incident_id}-{version}-{variant}"'
 
 
-def normalised_query(request) -> list[tuple[str, str]]:
+# Collections whose `q` is a plain substring match (`icontains`), not the incidents' folded text search: their
+# `q` keys an answer as given (`q=Café` and `q=cafe` may select different rows).
+SUBSTRING_Q_KINDS = {"sources", "actors", "transfers"}
+
+
+def normalised_query(request, *, fold_q: bool = True) -> list[tuple[str, str]]:
     """The query as it selects: sorted, cache-busting left out, `q` as its distinct folded terms (so
     `q=Grenade grenade` is the same answer, the same ETag and the same cache entry as `q=grenade`)."""
     query = []
     for name, value in request.query_params.items():
         if name in IGNORED_IN_QUERY:
             continue
-        query.append((name, " ".join(search_terms(value)) if name == "q" else value))
+        query.append((name, " ".join(search_terms(value)) if name == "q" and fold_q else value))
     return sorted(query)
 
 
 def collection_etag(request, kind: str) -> str:
-    query = normalised_query(request)
+    query = normalised_query(request, fold_q=kind not in SUBSTRING_Q_KINDS)
     version = current_data_version()
     return f'"{kind}-{version}-{_digest(kind, version, visibility(request), response_format(request), query)}"'
 

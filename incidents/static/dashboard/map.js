@@ -266,7 +266,13 @@ class IncidentMap {
     const section = document.createElement("div");
     section.className = "popup-trace";
     section.append(Object.assign(document.createElement("h4"), { textContent: "Trace" }));
-    const trace = await this.load(url);
+    let trace;
+    try {
+      trace = await this.load(url);
+    } catch (error) { // the incident's details above stay
+      section.append(Object.assign(document.createElement("p"), { textContent: `Could not load the trace: ${error.message}` }));
+      return section;
+    }
     const items = [
       ...trace.candidates.slice(0, TRACE_SHOWN).map((candidate) => {
         const { supplier, recipient, year } = candidate.transfer;
@@ -274,7 +280,7 @@ class IncidentMap {
         return Object.assign(document.createElement("li"), { className: "trace-candidate", textContent: text });
       }),
       ...trace.recovered_elsewhere.slice(0, TRACE_SHOWN).map(({ incident, weapon, serial }) => {
-        const text = `Serial ${serial} (weapon ${weapon + 1}) also in: ${incident.title}, ${incident.country}, ${incident.occurred_on}`;
+        const text = `Serial ${serial} also in: ${incident.title}, ${incident.country}, ${incident.occurred_on} (its weapon ${weapon + 1})`;
         return Object.assign(document.createElement("li"), { className: "trace-recovered", textContent: text });
       }),
     ];
