@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_countries import countries
@@ -372,8 +372,22 @@ def _full_clean(instance, country_fields: list[str], *, exclude: Sequence[str] =
         )
     except ValidationError as error:
         errors.update(error.message_dict)
+    errors.update(_null_characters(instance))
     if errors:
         raise ValidationError(errors)
+
+
+def _null_characters(instance) -> dict[str, list[str]]:
+    """Text with a NUL character, which PostgreSQL cannot store (the API's parser refuses it; the import and
+    the admin reach here)."""
+    texts = [
+        field for field in instance._meta.concrete_fields if isinstance(field, models.CharField | models.TextField)
+    ]
+    return {
+        field.name: ["Null characters are not allowed."]
+        for field in texts
+        if isinstance(value := getattr(instance, field.attname), str) and "\x00" in value
+    }
 
 
 def _moved(incident: Incident, before: tuple | None, creating: bool) -> bool:
@@ -491,6 +505,8 @@ def _citations_from(items: Iterable[CitationData], errors: dict, check_unique: b
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 errors[f"sources[{index}].{field}"] = messages
+        for field, messages in (_null_characters(probe) | _null_characters(item.source)).items():
+            errors[f"sources[{index}].{field}"] = messages
         key = item.source.pk or item.source.url
         if key in seen:
             errors[f"sources[{index}]"] = ["This source is cited twice."]

@@ -471,3 +471,21 @@ def test_if_none_match_star_on_a_visible_record_is_304(anon_client, kind):
     target = {"incident": shown.pk, "source": shown.citations.get().source_id, "actor": shown.actors.get().pk}[kind]
     response = anon_client.get(reverse(f"{kind}-detail", args=[target]), HTTP_IF_NONE_MATCH="*")
     assert response.status_code == status.HTTP_304_NOT_MODIFIED
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"title": "bad\x00title"}, "title"),
+        ({"place": "Hel\x00sinki"}, "place"),
+        ({"weapons": [{"category": "rifle", "markings": "A\x00"}]}, "weapons[0].markings"),
+        ({"weapons": [{"category": "rifle", "serials": ["A\x00B"]}]}, "weapons[0].serials[0]"),
+    ],
+)
+def test_an_import_row_with_a_nul_is_rejected_naming_the_field(editor_client, change, field):
+    """PostgreSQL stores no NUL character: the import refuses it as the API's parser does, on both databases."""
+    response = editor_client.post(reverse("incident-import"), [{**GOOD, **change}], format="json")
+    assert response.status_code == status.HTTP_200_OK
+    report = response.json()
+    assert report["rejected_rows"] == 1 and report["errors"][0]["field"] == field, report
+    assert not Incident.objects.exists()
