@@ -278,8 +278,8 @@ def locate(*, place: str, admin1: str, country: str, offline: bool = False) -> G
     parts = [place] if provider == GAZETTEER else [place, admin1]
     query = ", ".join(part.strip() for part in parts if part and part.strip())
     country = str(country or "").upper()
-    if not query or not country:
-        return None
+    if not query or not country or "\x00" in query + country:
+        return None  # nothing to look up (a NUL, which PostgreSQL cannot even compare, fails validation later)
     normalized = fold(query)
     cached = GeocodeCache.objects.filter(provider=provider, query=normalized, country=country).first()
     if cached is not None:

@@ -225,7 +225,7 @@ class _Importer:
         the limits, which is rejected before anything it names is looked up)."""
         urls, names = set(), set()
         for record in records:
-            if _over_limits(record):
+            if _over_limits(record) or _null_characters(record):
                 continue
             for citation in _list_or_empty(record.get("sources")):
                 if isinstance(citation, dict) and isinstance(citation.get("url"), str):
@@ -248,7 +248,7 @@ class _Importer:
         """The services' data for one record, with its references resolved; `_Rejected` names bad fields."""
         if not isinstance(record, dict):
             raise _Rejected({"row": ["Give each incident as an object."]})
-        if over := _over_limits(record):
+        if over := _over_limits(record) or _null_characters(record):
             raise _Rejected(over)
         errors: dict[str, list[str]] = {}
         for key in record:
@@ -390,6 +390,19 @@ def _over_limits(record: dict) -> dict[str, list[str]]:
         for key, limit in LIST_LIMITS.items()
         if isinstance(record.get(key), list) and len(record[key]) > limit
     }
+
+
+def _null_characters(value, name: str = "") -> dict[str, list[str]]:
+    """The first text of a raw row holding a NUL character, named as the API names fields
+    (`sources[0].url`): PostgreSQL can neither store nor even look up such text."""
+    if isinstance(value, str):
+        return {name or "row": ["Null characters are not allowed."]} if "\x00" in value else {}
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _null_characters(item, f"{name}[{key}]" if isinstance(key, int) else f"{name}.{key}" if name else key)
+        if found:
+            return found
+    return {}
 
 
 def _six_decimals(value):

@@ -480,6 +480,11 @@ def test_if_none_match_star_on_a_visible_record_is_304(anon_client, kind):
         ({"place": "Hel\x00sinki"}, "place"),
         ({"weapons": [{"category": "rifle", "markings": "A\x00"}]}, "weapons[0].markings"),
         ({"weapons": [{"category": "rifle", "serials": ["A\x00B"]}]}, "weapons[0].serials[0]"),
+        ({"sources": [{"url": "https://e.example/\x00", "publisher": "P"}]}, "sources[0].url"),
+        ({"sources": [{"url": "https://e.example/1", "publisher": "P\x00"}]}, "sources[0].publisher"),
+        ({"actors": [{"name": "Gang\x00", "kind": "criminal_network"}]}, "actors[0].name"),
+        ({"tags": ["a\x00b"]}, "tags[0]"),
+        ({"uid": "\x00"}, "uid"),
     ],
 )
 def test_an_import_row_with_a_nul_is_rejected_naming_the_field(editor_client, change, field):
