@@ -64,14 +64,22 @@ def gunicorn(env: dict, workers: int = 3, threads: int = 1):
 
 
 @contextmanager
-def fixtures_site(work: Path, **settings: str):
-    """The sourced fixtures served for a browser (static files collected, 2 workers of 4 threads, throttles
-    off) with `settings` added to the environment; yields the base URL."""
+def browser_site(work: Path, *setup: tuple[str, ...], **settings: str):
+    """A migrated database with its static files collected, the `setup` management commands run on it in
+    order, served for a browser (2 workers of 4 threads, throttles off) with `settings` added to the
+    environment; yields the base URL and what each command printed."""
     env = environment(work, STATIC_ROOT=str(work / "static"), ANON_THROTTLE_RATE="off", **settings)
     manage(env, "migrate", "-v0", timeout=300)
-    manage(env, "load_sourced_fixtures", timeout=300)
     manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
+    printed = [manage(env, *command, timeout=300).stdout for command in setup]
     with gunicorn(env, workers=2, threads=4) as base:
+        yield base, printed
+
+
+@contextmanager
+def fixtures_site(work: Path, **settings: str):
+    """The sourced fixtures served for a browser (`browser_site`); yields the base URL."""
+    with browser_site(work, ("load_sourced_fixtures",), **settings) as (base, _):
         yield base
 
 

@@ -5,7 +5,7 @@ the incident with the coordinates the service's geocoder found; then the editor 
 import pytest
 
 from tests.browsers import ActionChains, By, Select, WebDriverWait
-from tests.live import ROOT, call, environment, gunicorn, manage
+from tests.live import ROOT, browser_site, call
 
 pytestmark = pytest.mark.browser
 
@@ -14,13 +14,9 @@ PASSWORD = "a long editor password"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    work = tmp_path_factory.mktemp("admin")
-    env = environment(work, STATIC_ROOT=str(work / "static"), ANON_THROTTLE_RATE="off", MAP_TILE_URL="")
-    manage(env, "migrate", "-v0", timeout=300)
-    manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
-    created = manage(env, "create_api_user", "editor", "--role", "editor", "--password", PASSWORD)
-    with gunicorn(env, workers=2, threads=4) as base:
-        yield Site(base, created.stdout.strip().splitlines()[-1])
+    editor = ("create_api_user", "editor", "--role", "editor", "--password", PASSWORD)
+    with browser_site(tmp_path_factory.mktemp("admin"), editor, MAP_TILE_URL="") as (base, [created]):
+        yield Site(base, created.strip().splitlines()[-1])
 
 
 class Site(str):

@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from tests.browsers import By, Keys, WebDriverWait, axe_violations
-from tests.live import ROOT, environment, fixtures_site, gunicorn, manage
+from tests.live import ROOT, browser_site, fixtures_site
 
 pytestmark = pytest.mark.browser
 
@@ -444,12 +444,7 @@ for title, country, lat, lon, serial in [("Rifle in Helsinki", "FI", "60.17", "2
 
 @pytest.fixture(scope="module")
 def traced_site(tmp_path_factory):
-    work = tmp_path_factory.mktemp("traced")
-    env = environment(work, STATIC_ROOT=str(work / "static"), ANON_THROTTLE_RATE="off", MAP_TILE_URL="")
-    manage(env, "migrate", "-v0", timeout=300)
-    manage(env, "collectstatic", "--noinput", "-v0", timeout=300)
-    manage(env, "shell", "-c", TRACED, timeout=300)
-    with gunicorn(env, workers=2, threads=4) as base:
+    with browser_site(tmp_path_factory.mktemp("traced"), ("shell", "-c", TRACED), MAP_TILE_URL="") as (base, _):
         yield base
 
 
